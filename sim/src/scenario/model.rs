@@ -1,0 +1,231 @@
+//! The validated scenario: domain types with every default filled in, every
+//! reference resolved to an index, every unit checked.
+
+use crate::degradation::DegradationSpec;
+use crate::edge::Limits;
+use crate::edge::limits::Level;
+use crate::faults::{FaultEvent, SensorFault};
+use crate::plant::kind::KindDefaults;
+use crate::plant::{BearingGeometry, FaultMode, LoadProfile, MachineKind};
+use crate::sensors::Part;
+use crate::time::{Epoch, SimDuration};
+
+pub use super::raw::{Axes, Codec, Mounting, Session};
+
+/// A scenario ready to build a world from.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Calendar instant of sim time 0.
+    pub start: Epoch,
+    /// Length of the run.
+    pub duration: SimDuration,
+    /// Time between acquisition windows.
+    pub acquisition_interval: SimDuration,
+    /// Samples per vibration window.
+    pub window_samples: usize,
+    /// Ambient conditions.
+    pub ambient: Ambient,
+    /// Machines, in file order (sites, then lines, then machines).
+    pub machines: Vec<Machine>,
+    /// Gateways.
+    pub gateways: Vec<Gateway>,
+    /// Degradation processes.
+    pub degradation: Vec<DegradationSpec>,
+    /// Scheduled faults.
+    pub faults: Vec<FaultEvent>,
+    /// Random faults.
+    pub random_faults: Vec<RandomFault>,
+    /// CI assertions.
+    pub expect: Vec<Expect>,
+}
+
+/// Ambient conditions of the plant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ambient {
+    /// Air temperature, °C.
+    pub celsius: f64,
+    /// Pressure, hPa.
+    pub hpa: f64,
+    /// Relative humidity, %.
+    pub rh_pct: f64,
+}
+
+/// A machine and its device.
+#[derive(Clone, Debug)]
+pub struct Machine {
+    /// Id (also the device id).
+    pub id: String,
+    /// Site id.
+    pub site: String,
+    /// Line id.
+    pub line: String,
+    /// Kind.
+    pub kind: MachineKind,
+    /// Rated speed, rpm.
+    pub rated_speed_rpm: f64,
+    /// Rated power, kW.
+    pub rated_power_kw: f64,
+    /// Load profile.
+    pub load: LoadProfile,
+    /// Drive-end bearing.
+    pub bearing: BearingGeometry,
+    /// Floor position, m.
+    pub position: (f64, f64),
+    /// Edge thresholds.
+    pub limits: Limits,
+    /// Physics of its kind (resonance possibly overridden).
+    pub physics: KindDefaults,
+    /// Sensors.
+    pub sensors: Vec<Sensor>,
+    /// Index of the gateway serving it.
+    pub gateway: usize,
+}
+
+/// A configured sensor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sensor {
+    /// Id within the machine.
+    pub id: String,
+    /// The part.
+    pub part: Part,
+    /// Mounting.
+    pub mounting: Mounting,
+    /// Axes read.
+    pub axes: Axes,
+    /// Output data rate, Hz.
+    pub odr_hz: f64,
+    /// Full scale, part unit.
+    pub full_scale: f64,
+}
+
+/// A gateway.
+#[derive(Clone, Debug)]
+pub struct Gateway {
+    /// Id.
+    pub id: String,
+    /// Site of its first machine.
+    pub site: String,
+    /// Indices of the machines it serves.
+    pub machines: Vec<usize>,
+    /// Time between publishes.
+    pub publish_interval: SimDuration,
+    /// Codec.
+    pub codec: Codec,
+    /// Session layout.
+    pub session: Session,
+    /// Telemetry QoS.
+    pub qos: u8,
+}
+
+/// What an injected fault does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// A machine mode at a severity.
+    Machine(FaultMode, f64),
+    /// A sensor misreporting.
+    Sensor(SensorFault),
+}
+
+/// A random fault rule.
+#[derive(Clone, Debug)]
+pub struct RandomFault {
+    /// Machines it can strike.
+    pub machines: Vec<usize>,
+    /// Sensor id for sensor faults.
+    pub sensor: Option<String>,
+    /// What happens.
+    pub kind: FaultKind,
+    /// Mean time between arrivals per machine.
+    pub mtbf: SimDuration,
+    /// Duration of each.
+    pub duration: SimDuration,
+}
+
+/// A set of machines named by an expectation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MachineSet {
+    /// All machines.
+    All,
+    /// Machines without degradation or injected faults in the run.
+    Healthy,
+    /// Listed machines.
+    Only(Vec<usize>),
+}
+
+/// A CI assertion.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expect {
+    /// Machine reports `level` within `within` of its first fault onset.
+    AlarmWithin {
+        /// Machine index.
+        machine: usize,
+        /// Allowed delay.
+        within: SimDuration,
+        /// Level.
+        level: Level,
+    },
+    /// None of the machines reports `level`.
+    NoAlarm {
+        /// Machines.
+        machines: MachineSet,
+        /// Level.
+        level: Level,
+    },
+    /// At least this many telemetry messages.
+    MessagesAtLeast(u64),
+    /// Machine fails during the run.
+    Fails(usize),
+    /// Machine survives the run.
+    Survives(usize),
+}
+
+impl Scenario {
+    /// Index of the machine with id `id`.
+    pub fn machine_index(&self, id: &str) -> Option<usize> {
+        self.machines.iter().position(|m| m.id == id)
+    }
+
+    /// A one-line description of expectation `e`, in file terms.
+    pub fn describe(&self, e: &Expect) -> String {
+        let name = |i: &usize| {
+            self.machines
+                .get(*i)
+                .map_or("?", |m| m.id.as_str())
+                .to_string()
+        };
+        let level = |l: &Level| match l {
+            Level::Warning => "warning",
+            _ => "alarm",
+        };
+        match e {
+            Expect::AlarmWithin {
+                machine,
+                within,
+                level: l,
+            } => {
+                format!(
+                    "{} raises {} within {within} of fault onset",
+                    name(machine),
+                    level(l)
+                )
+            }
+            Expect::NoAlarm { machines, level: l } => {
+                let set = match machines {
+                    MachineSet::All => "all machines".to_string(),
+                    MachineSet::Healthy => "healthy machines".to_string(),
+                    MachineSet::Only(v) => v.iter().map(name).collect::<Vec<_>>().join(", "),
+                };
+                format!("no {} on {set}", level(l))
+            }
+            Expect::MessagesAtLeast(n) => format!("at least {n} telemetry messages"),
+            Expect::Fails(m) => format!("{} fails before the end", name(m)),
+            Expect::Survives(m) => format!("{} survives the run", name(m)),
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! `features` fidelity: the edge features of a window computed from the signal
+//! model's moments, not from samples, plus the estimator noise a window of N
+//! samples would show.
+//!
+//! For independent zero-mean parts X, Y: E[(X+Y)²] = E[X²] + E[Y²] and
+//! E[(X+Y)⁴] = E[X⁴] + 6·E[X²]·E[Y²] + E[Y⁴]. The shaft-locked part is one
+//! periodic signal (its harmonics are not independent of each other), so its
+//! moments are computed exactly over one revolution; a trigonometric polynomial
+//! of degree K raised to the fourth power is averaged exactly by M > 4K equally
+//! spaced points. Impacts follow Campbell's theorem for non-overlapping pulses:
+//! E[x²] = λ·E[A²]·Σh²/fs, E[x⁴] = λ·E[A⁴]·Σh⁴/fs.
+
+use rand::RngExt;
+use rand_distr::StandardNormal;
+
+use super::{AXES, SLIP_JITTER, VibrationModel, impulse_response};
+use crate::edge::spectral::{AxisFeatures, BANDS};
+use crate::units::STANDARD_GRAVITY;
+
+/// Lower edge of the ISO 10816 velocity band, Hz.
+pub const VEL_LO_HZ: f64 = 10.0;
+/// Upper edge of the ISO 10816 velocity band, Hz.
+pub const VEL_HI_HZ: f64 = 1000.0;
+
+/// Per-resonance figures that do not change from window to window.
+#[derive(Clone, Debug, Default)]
+struct ResponseStats {
+    key: (u64, u64, u64),
+    s2: f64,
+    s4: f64,
+    band_share: [f64; BANDS],
+    norm: f64,
+}
+
+/// Moments of one axis over a window.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AxisMoments {
+    /// Mean square of the whole signal, g².
+    pub m2: f64,
+    /// Fourth moment, g⁴.
+    pub m4: f64,
+    /// Largest deterministic excursion (periodic + tones + impacts), g.
+    pub peak_det: f64,
+    /// RMS of the Gaussian part (structure + sensor noise + quantisation), g.
+    pub sigma: f64,
+    /// Velocity mean square over 10–1000 Hz of the deterministic parts, (mm/s)².
+    pub vel2_det: f64,
+    /// Velocity mean square of the Gaussian part, (mm/s)².
+    pub vel2_noise: f64,
+    /// Mean square per band, g².
+    pub bands: [f64; BANDS],
+}
+
+/// Analytic feature engine with its caches (one per sensor).
+#[derive(Clone, Debug, Default)]
+pub struct Analytic {
+    stats: ResponseStats,
+}
+
+/// Expected maximum of |Z| over `n` independent standard normal draws
+/// (first terms of the Gumbel asymptotic expansion for 2n half-normal draws).
+pub fn expected_abs_max(n: f64) -> f64 {
+    if n <= 1.0 {
+        return 0.8;
+    }
+    let l = (2.0 * (2.0 * n).ln()).sqrt();
+    l - ((2.0 * n).ln().ln() + (4.0 * std::f64::consts::PI).ln() - 2.0 * 0.577_215_66) / (2.0 * l)
+}
+
+impl Analytic {
+    /// A fresh engine.
+    pub fn new() -> Analytic {
+        Analytic::default()
+    }
+
+    fn response(&mut self, resonance_hz: f64, damping: f64, fs: f64) -> &ResponseStats {
+        let key = (resonance_hz.to_bits(), damping.to_bits(), fs.to_bits());
+        if self.stats.key != key || self.stats.s2 == 0.0 {
+            let h = impulse_response(resonance_hz, damping, fs);
+            let s2 = h.iter().map(|x| x * x).sum();
+            let s4 = h.iter().map(|x| x.powi(4)).sum();
+            // Share of the ringing's energy in each band, from its continuous transfer
+            // function |H(f)|² integrated on a fine grid (cached: depends on resonance only).
+            let wn = std::f64::consts::TAU * resonance_hz;
+            let alpha = damping * wn;
+            let wd = wn * (1.0 - damping * damping).sqrt();
+            let nyq = fs / 2.0;
+            let mut share = [0.0; BANDS];
+            let steps = 512 * BANDS;
+            for i in 0..steps {
+                let f = (i as f64 + 0.5) * nyq / steps as f64;
+                share[i * BANDS / steps] += h_mag2(f, alpha, wd);
+            }
+            let total: f64 = share.iter().sum();
+            if total > 0.0 {
+                share.iter_mut().for_each(|s| *s /= total);
+            }
+            // Peak of the continuous response, to match the sample-normalised h.
+            let peak_t = (wd / alpha).atan() / wd;
+            let norm = (-alpha * peak_t).exp() * (wd * peak_t).sin();
+            self.stats = ResponseStats {
+                key,
+                s2,
+                s4,
+                band_share: share,
+                norm,
+            };
+        }
+        &self.stats
+    }
+
+    /// Moments of each axis of `model` sampled at `fs`, with Gaussian RMS `sigma[a]`
+    /// (structure noise, sensor noise and quantisation together) on each axis.
+    pub fn moments(
+        &mut self,
+        model: &VibrationModel,
+        fs: f64,
+        sigma: [f64; AXES],
+    ) -> [AxisMoments; AXES] {
+        let nyq = fs / 2.0;
+        let vel_hi = VEL_HI_HZ.min(nyq);
+        let to_mm_s = |f: f64| STANDARD_GRAVITY * 1e3 / (std::f64::consts::TAU * f);
+        let band_of = |f: f64| ((f / nyq * BANDS as f64) as usize).min(BANDS - 1);
+        let mut out = [AxisMoments::default(); AXES];
+
+        // Shaft-locked part: exact moments over one revolution.
+        let harmonics: Vec<_> = model
+            .harmonics
+            .iter()
+            .filter(|h| (h.order as f64) * model.shaft_hz < nyq)
+            .collect();
+        let max_order = harmonics.iter().map(|h| h.order).max().unwrap_or(0) as usize;
+        let points = (4 * max_order + 4).next_power_of_two().max(8);
+        for (a, o) in out.iter_mut().enumerate() {
+            let (mut m2, mut m4, mut peak) = (0.0, 0.0, 0.0f64);
+            if !harmonics.is_empty() {
+                for m in 0..points {
+                    let th = std::f64::consts::TAU * m as f64 / points as f64;
+                    let p: f64 = harmonics
+                        .iter()
+                        .map(|h| h.amp_g[a] * (h.order as f64 * th + h.phase).sin())
+                        .sum();
+                    m2 += p * p;
+                    m4 += p.powi(4);
+                    peak = peak.max(p.abs());
+                }
+                m2 /= points as f64;
+                m4 /= points as f64;
+            }
+            o.m2 = m2;
+            o.m4 = m4;
+            o.peak_det = peak;
+            for h in &harmonics {
+                let f = h.order as f64 * model.shaft_hz;
+                let p = h.amp_g[a] * h.amp_g[a] / 2.0;
+                o.bands[band_of(f)] += p;
+                if (VEL_LO_HZ..=vel_hi).contains(&f) {
+                    o.vel2_det += p * to_mm_s(f).powi(2);
+                }
+            }
+        }
+        for t in model.tones.iter().filter(|t| t.freq_hz < nyq) {
+            for (a, o) in out.iter_mut().enumerate() {
+                let amp = t.amp_g[a];
+                let (x2, x4) = (amp * amp / 2.0, 3.0 * amp.powi(4) / 8.0);
+                o.m4 += 6.0 * o.m2 * x2 + x4;
+                o.m2 += x2;
+                o.peak_det += amp;
+                o.bands[band_of(t.freq_hz)] += x2;
+                if (VEL_LO_HZ..=vel_hi).contains(&t.freq_hz) {
+                    o.vel2_det += x2 * to_mm_s(t.freq_hz).powi(2);
+                }
+            }
+        }
+        for imp in &model.impacts {
+            if imp.rate_hz <= 0.0 {
+                continue;
+            }
+            let wn = std::f64::consts::TAU * imp.resonance_hz;
+            let alpha = imp.damping * wn;
+            let wd = wn * (1.0 - imp.damping * imp.damping).sqrt();
+            let st = self.response(imp.resonance_hz, imp.damping, fs).clone();
+            let d = imp.mod_depth;
+            let ea2 = 1.0 + d * d / 2.0;
+            let ea4 = 1.0 + 3.0 * d * d + 3.0 * d.powi(4) / 8.0;
+            for (a, o) in out.iter_mut().enumerate() {
+                let amp = imp.amp_g[a];
+                if amp == 0.0 {
+                    continue;
+                }
+                let x2 = imp.rate_hz * amp * amp * ea2 * st.s2 / fs;
+                let x4 = imp.rate_hz * amp.powi(4) * ea4 * st.s4 / fs;
+                o.m4 += 6.0 * o.m2 * x2 + x4;
+                o.m2 += x2;
+                o.peak_det += amp * (1.0 + d);
+                for (b, s) in o.bands.iter_mut().zip(st.band_share) {
+                    *b += x2 * s;
+                }
+                // Lines of the periodic train at m·λ (and sidebands at ±fm for a
+                // modulated train) in the velocity band: power 2·|λ·A·H(f)|², reduced by
+                // slip jitter at higher harmonics.
+                let mut m = 1.0;
+                while m * imp.rate_hz - imp.mod_hz <= vel_hi {
+                    let fc = m * imp.rate_hz;
+                    let coherence = (-(std::f64::consts::TAU * m * SLIP_JITTER).powi(2)).exp();
+                    let lines = [
+                        (fc, 1.0),
+                        (fc - imp.mod_hz, d / 2.0),
+                        (fc + imp.mod_hz, d / 2.0),
+                    ];
+                    for (f, w) in lines {
+                        if w == 0.0 || !(VEL_LO_HZ..=vel_hi).contains(&f) {
+                            continue;
+                        }
+                        let c2 = (imp.rate_hz * amp * w).powi(2) * h_mag2(f, alpha, wd)
+                            / (st.norm * st.norm);
+                        o.vel2_det += 2.0 * c2 * coherence * to_mm_s(f).powi(2);
+                    }
+                    m += 1.0;
+                }
+            }
+        }
+        for (a, o) in out.iter_mut().enumerate() {
+            let s2 = sigma[a] * sigma[a];
+            o.m4 += 6.0 * o.m2 * s2 + 3.0 * s2 * s2;
+            o.m2 += s2;
+            o.sigma = sigma[a];
+            o.bands.iter_mut().for_each(|b| *b += s2 / BANDS as f64);
+            // White noise, one-sided PSD σ²/(fs/2), weighted by 1/(2πf)²:
+            // ∫ f⁻² df = 1/f_lo − 1/f_hi.
+            let k = (STANDARD_GRAVITY * 1e3 / std::f64::consts::TAU).powi(2);
+            o.vel2_noise = s2 / nyq * k * (1.0 / VEL_LO_HZ - 1.0 / vel_hi).max(0.0);
+        }
+        out
+    }
+
+    /// Expected features of an axis from its moments, for a window of `n` samples.
+    pub fn expected(m: &AxisMoments, n: usize) -> AxisFeatures {
+        let rms = m.m2.max(0.0).sqrt();
+        let n = n as f64;
+        let peak = if m.sigma <= 0.0 {
+            m.peak_det
+        } else {
+            (m.peak_det + m.sigma * expected_abs_max(n / 50.0)).max(m.sigma * expected_abs_max(n))
+        };
+        AxisFeatures {
+            rms_g: rms,
+            peak_g: peak,
+            crest: if rms > 0.0 { peak / rms } else { 0.0 },
+            kurtosis: if m.m2 > 0.0 {
+                m.m4 / (m.m2 * m.m2)
+            } else {
+                0.0
+            },
+            vel_rms_mm_s: (m.vel2_det + m.vel2_noise).sqrt(),
+            bands_g2: m.bands,
+        }
+    }
+
+    /// Standard deviation of each feature's estimate from one window of `n` samples
+    /// at `fs` (what a real node's numbers scatter by from window to window).
+    pub fn estimator_std(m: &AxisMoments, n: usize, fs: f64) -> AxisFeatures {
+        let e = Self::expected(m, n);
+        let nf = n.max(2) as f64;
+        let kurt = e.kurtosis.max(1.0);
+        // var(m2̂) ≈ (m4 − m2²)/N of the random (Gaussian) part; the deterministic
+        // part of the signal does not scatter.
+        let s2 = m.sigma * m.sigma;
+        let var_m2 = (3.0 * s2 * s2 - s2 * s2 + 4.0 * s2 * (m.m2 - s2).max(0.0)) / nf;
+        let rms_std = if e.rms_g > 0.0 {
+            var_m2.sqrt() / (2.0 * e.rms_g)
+        } else {
+            0.0
+        };
+        // Kurtosis of Gaussian data scatters by √(24/N); heavier tails scatter more.
+        let kurt_std = (24.0 / nf).sqrt() * (kurt / 3.0).max(1.0).powf(1.5);
+        // The maximum of N Gaussian draws has Gumbel spread π/√6 / √(2 ln N).
+        let peak_std = m.sigma * std::f64::consts::PI / 6f64.sqrt() / (2.0 * nf.ln()).sqrt();
+        let crest_std = if e.rms_g > 0.0 {
+            e.crest
+                * ((peak_std / e.peak_g.max(1e-30)).powi(2) + (rms_std / e.rms_g).powi(2)).sqrt()
+        } else {
+            0.0
+        };
+        // Velocity: the noise part is a weighted sum of bin powers, each scattering by
+        // its own mean; Σ w_k² over bins ≈ (1/df)·∫ f⁻⁴ df (Hann-windowed bins count
+        // about 1.5× for their overlap).
+        let df = fs / nf;
+        let nyq = fs / 2.0;
+        let hi = VEL_HI_HZ.min(nyq);
+        let k = (STANDARD_GRAVITY * 1e3 / std::f64::consts::TAU).powi(2);
+        let bin = s2 / nyq * df;
+        let var_v2 =
+            1.5 * (bin * k).powi(2) / df / 3.0 * (VEL_LO_HZ.powi(-3) - hi.powi(-3)).max(0.0);
+        let vel_std = if e.vel_rms_mm_s > 0.0 {
+            var_v2.sqrt() / (2.0 * e.vel_rms_mm_s)
+        } else {
+            0.0
+        };
+        let bins_per_band = (nf / 2.0 / BANDS as f64).max(1.0);
+        let mut bands = [0.0; BANDS];
+        for (b, s) in bands.iter_mut().zip(m.bands) {
+            let noise = s2 / BANDS as f64;
+            *b = (noise * 1.5f64.sqrt() + 2.0 * (noise * (s - noise).max(0.0)).sqrt())
+                / bins_per_band.sqrt();
+        }
+        AxisFeatures {
+            rms_g: rms_std,
+            peak_g: peak_std,
+            crest: crest_std,
+            kurtosis: kurt_std,
+            vel_rms_mm_s: vel_std,
+            bands_g2: bands,
+        }
+    }
+
+    /// One window's features: the expectation plus estimator noise drawn from `rng`.
+    pub fn sample(m: &AxisMoments, n: usize, fs: f64, rng: &mut impl rand::Rng) -> AxisFeatures {
+        let e = Self::expected(m, n);
+        let s = Self::estimator_std(m, n, fs);
+        let mut z = || -> f64 { rng.sample(StandardNormal) };
+        let rms = (e.rms_g + s.rms_g * z()).max(0.0);
+        let peak = (e.peak_g + s.peak_g * z()).max(rms);
+        let mut bands = e.bands_g2;
+        for (b, sd) in bands.iter_mut().zip(s.bands_g2) {
+            *b = (*b + sd * z()).max(0.0);
+        }
+        AxisFeatures {
+            rms_g: rms,
+            peak_g: peak,
+            crest: if rms > 0.0 { peak / rms } else { 0.0 },
+            kurtosis: (e.kurtosis + s.kurtosis * z()).max(1.0),
+            vel_rms_mm_s: (e.vel_rms_mm_s + s.vel_rms_mm_s * z()).max(0.0),
+            bands_g2: bands,
+        }
+    }
+}
+
+/// |H(f)|² of the continuous ringing e^{−αt}·sin(ω_d t): ω_d² / |(α + iω)² + ω_d²|².
+fn h_mag2(f: f64, alpha: f64, wd: f64) -> f64 {
+    let w = std::f64::consts::TAU * f;
+    let re = alpha * alpha - w * w + wd * wd;
+    let im = 2.0 * alpha * w;
+    wd * wd / (re * re + im * im)
+}

@@ -1,0 +1,532 @@
+//! The world: a scenario brought to life. [`World::step`] advances sim time to
+//! the next acquisition or publish instant and returns what happened there.
+//! Nothing here waits on I/O or reads a clock.
+
+use rand::RngExt;
+use rand::rngs::ChaCha8Rng;
+use rand_distr::{Distribution, Exp};
+
+use crate::degradation::DegradationPath;
+use crate::device::{Conditions, Fidelity, SensorSim};
+use crate::edge::{Level, Limits, Reading, Values, Zone};
+use crate::faults::{FaultEvent, Target};
+use crate::plant::{FaultMode, MachineState, Severities, Thermal};
+use crate::rng::rng_for;
+use crate::scenario::{FaultKind, Scenario};
+use crate::signal::MachineSignature;
+use crate::telemetry::{Status, Telemetry};
+use crate::time::{SimDuration, SimTime};
+use crate::truth::{Health, ModeTruth, SensorFaultTruth, TruthRecord};
+
+/// Full-load slip of an induction motor (shaft speed falls with load).
+const RATED_SLIP: f64 = 0.02;
+/// Supply voltage for the current model, V (line to line).
+const SUPPLY_V: f64 = 400.0;
+
+/// One machine's simulation state.
+struct MachineSim {
+    signature: MachineSignature,
+    thermal: Thermal,
+    paths: Vec<DegradationPath>,
+    sensors: Vec<SensorSim>,
+    rng: ChaCha8Rng,
+    pending: Vec<Reading>,
+    seq: u64,
+    last_acquired: Option<SimTime>,
+    status: Status,
+    failure_at: Option<SimTime>,
+}
+
+/// What one step produced.
+#[derive(Debug, Default)]
+pub struct Step {
+    /// The instant.
+    pub t: SimTime,
+    /// Messages published at this instant (readings acquired before it), in gateway then device order.
+    pub telemetry: Vec<Telemetry>,
+    /// Truth of each machine acquired at this instant.
+    pub truth: Vec<TruthRecord>,
+}
+
+/// Per-machine record of what the run showed, for expectations and reports.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MachineSummary {
+    /// First onset of any fault mode or injected fault.
+    pub first_onset: Option<SimTime>,
+    /// First time the device reported warning or worse.
+    pub first_warning: Option<SimTime>,
+    /// First time the device reported alarm.
+    pub first_alarm: Option<SimTime>,
+    /// Failure time, if within the run.
+    pub failed_at: Option<SimTime>,
+    /// Telemetry messages sent.
+    pub messages: u64,
+    /// Readings sent.
+    pub readings: u64,
+    /// Whether the machine had any degradation or injected fault.
+    pub faulted: bool,
+}
+
+/// A running simulation.
+pub struct World {
+    scenario: Scenario,
+    fidelity: Fidelity,
+    machines: Vec<MachineSim>,
+    faults: Vec<FaultEvent>,
+    next_acquisition: u64,
+    next_publish: Vec<u64>,
+    now: SimTime,
+    summary: Vec<MachineSummary>,
+    done: bool,
+}
+
+impl World {
+    /// Builds the world of `scenario`: every random quantity is drawn here or later
+    /// from the owning entity's stream.
+    pub fn new(scenario: Scenario, fidelity: Fidelity) -> World {
+        let seed = scenario.seed;
+        let end = SimTime(scenario.duration.0);
+        // Paths are sampled ahead past the end so RUL is known for right-censored runs.
+        let horizon = end.after(SimDuration(
+            scenario
+                .duration
+                .0
+                .saturating_mul(3)
+                .max(30 * 86_400 * 1_000_000_000),
+        ));
+        let step = SimDuration(scenario.acquisition_interval.0.max(horizon.0 / 200_000));
+        let mut faults = scenario.faults.clone();
+        for (r, rule) in scenario.random_faults.iter().enumerate() {
+            for &m in &rule.machines {
+                let machine = &scenario.machines[m];
+                let target = match &rule.kind {
+                    FaultKind::Machine(mode, severity) => Target::Machine {
+                        mode: *mode,
+                        severity: *severity,
+                    },
+                    FaultKind::Sensor(fault) => {
+                        let Some(s) = rule
+                            .sensor
+                            .as_ref()
+                            .and_then(|id| machine.sensors.iter().position(|x| &x.id == id))
+                        else {
+                            continue; // this machine has no such sensor
+                        };
+                        Target::Sensor {
+                            sensor: s,
+                            fault: fault.clone(),
+                        }
+                    }
+                };
+                let mut rng = rng_for(seed, &format!("random/{r}/{}", machine.id));
+                let exp = Exp::new(1.0 / rule.mtbf.as_secs_f64().max(1e-9)).ok();
+                let mut t = 0.0f64;
+                while let Some(e) = &exp {
+                    t += e.sample(&mut rng);
+                    let start = SimDuration::from_secs_f64(t);
+                    if start.0 >= end.0 {
+                        break;
+                    }
+                    let start = SimTime(start.0);
+                    faults.push(FaultEvent {
+                        machine: m,
+                        target: target.clone(),
+                        start,
+                        end: Some(start.after(rule.duration)),
+                        origin: "random",
+                    });
+                }
+            }
+        }
+        let mut summary = vec![MachineSummary::default(); scenario.machines.len()];
+        let machines = scenario
+            .machines
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let mut rng = rng_for(seed, &m.id);
+                let phases = std::array::from_fn(|_| rng.random_range(0.0..std::f64::consts::TAU));
+                let paths: Vec<DegradationPath> = scenario
+                    .degradation
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| d.machine == i)
+                    .map(|(k, d)| {
+                        DegradationPath::sample(
+                            d,
+                            step,
+                            horizon,
+                            &mut rng_for(seed, &format!("{}/degradation/{k}", m.id)),
+                        )
+                    })
+                    .collect();
+                let mut failure_at = paths.iter().filter_map(|p| p.failure).min();
+                for f in faults.iter().filter(|f| f.machine == i) {
+                    if let Target::Machine { severity, .. } = f.target
+                        && severity >= crate::degradation::FAILURE_THRESHOLD
+                    {
+                        failure_at = Some(failure_at.map_or(f.start, |x: SimTime| x.min(f.start)));
+                    }
+                }
+                let onsets = paths
+                    .iter()
+                    .map(|p| p.onset)
+                    .chain(faults.iter().filter(|f| f.machine == i).map(|f| f.start));
+                summary[i].first_onset = onsets.min().filter(|t| *t < end);
+                summary[i].faulted = !paths.is_empty() || faults.iter().any(|f| f.machine == i);
+                summary[i].failed_at = failure_at.filter(|t| *t < end);
+                let sensors = m
+                    .sensors
+                    .iter()
+                    .map(|s| {
+                        SensorSim::new(s.clone(), rng_for(seed, &format!("{}/{}", m.id, s.id)))
+                    })
+                    .collect();
+                MachineSim {
+                    signature: MachineSignature {
+                        kind: m.kind,
+                        defaults: m.physics,
+                        bearing: m.bearing,
+                        phases,
+                    },
+                    thermal: Thermal {
+                        temperature_c: scenario.ambient.celsius
+                            + m.physics.rise_full_load_c * m.load.at(SimTime::ZERO).powi(2),
+                        rise_full_load_c: m.physics.rise_full_load_c,
+                        tau_s: m.physics.thermal_tau_s,
+                    },
+                    paths,
+                    sensors,
+                    rng,
+                    pending: Vec::new(),
+                    seq: 0,
+                    last_acquired: None,
+                    status: Status::default(),
+                    failure_at,
+                }
+            })
+            .collect();
+        let next_publish = vec![1; scenario.gateways.len()];
+        World {
+            scenario,
+            fidelity,
+            machines,
+            faults,
+            next_acquisition: 0,
+            next_publish,
+            now: SimTime::ZERO,
+            summary,
+            done: false,
+        }
+    }
+
+    /// The scenario being run.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Current sim time.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The fidelity in use.
+    pub fn fidelity(&self) -> Fidelity {
+        self.fidelity
+    }
+
+    /// Every fault event known to the world (scheduled, random, injected).
+    pub fn faults(&self) -> &[FaultEvent] {
+        &self.faults
+    }
+
+    /// Injects a fault at runtime (from a command); it takes effect from the next acquisition.
+    pub fn inject(&mut self, fault: FaultEvent) {
+        let m = fault.machine;
+        if let Some(s) = self.summary.get_mut(m) {
+            s.faulted = true;
+            s.first_onset = Some(s.first_onset.map_or(fault.start, |x| x.min(fault.start)));
+        }
+        self.faults.push(fault);
+    }
+
+    /// Per-machine summary so far.
+    pub fn summary(&self) -> &[MachineSummary] {
+        &self.summary
+    }
+
+    /// The instant of the next step, or `None` when the run is over.
+    pub fn next_instant(&self) -> Option<SimTime> {
+        if self.done {
+            return None;
+        }
+        let end = self.scenario.duration.0;
+        let acq = self
+            .scenario
+            .acquisition_interval
+            .0
+            .saturating_mul(self.next_acquisition);
+        let acq = (acq < end).then_some(acq);
+        let publish = self
+            .scenario
+            .gateways
+            .iter()
+            .zip(&self.next_publish)
+            .map(|(g, &k)| g.publish_interval.0.saturating_mul(k).min(end))
+            .min();
+        match (acq, publish) {
+            (Some(a), Some(p)) => Some(SimTime(a.min(p))),
+            (a, p) => a.or(p).map(SimTime),
+        }
+    }
+
+    /// Advances to the next instant and returns what happened there, or `None`
+    /// once the run has ended (after the final publish at the end instant).
+    pub fn step(&mut self) -> Option<Step> {
+        let t = self.next_instant()?;
+        self.now = t;
+        let mut out = Step {
+            t,
+            ..Step::default()
+        };
+        let end = self.scenario.duration.0;
+        for g in 0..self.scenario.gateways.len() {
+            let interval = self.scenario.gateways[g].publish_interval.0;
+            let due = interval.saturating_mul(self.next_publish[g]).min(end);
+            if due != t.0 {
+                continue;
+            }
+            self.next_publish[g] += 1;
+            for &m in &self.scenario.gateways[g].machines.clone() {
+                let sim = &mut self.machines[m];
+                if sim.pending.is_empty() {
+                    continue;
+                }
+                let readings = std::mem::take(&mut sim.pending);
+                self.summary[m].messages += 1;
+                self.summary[m].readings += readings.len() as u64;
+                out.telemetry.push(Telemetry {
+                    gateway: g,
+                    machine: m,
+                    seq: sim.seq,
+                    t,
+                    readings,
+                    status: sim.status.clone(),
+                });
+                sim.seq += 1;
+            }
+        }
+        // Acquire after publishing: a window that starts now is sent at a later publish.
+        let acq_t = self
+            .scenario
+            .acquisition_interval
+            .0
+            .saturating_mul(self.next_acquisition);
+        if acq_t == t.0 && acq_t < self.scenario.duration.0 {
+            for m in 0..self.machines.len() {
+                out.truth.push(self.acquire(m, t));
+            }
+            self.next_acquisition += 1;
+        }
+        if t.0 >= end {
+            self.done = true;
+        }
+        Some(out)
+    }
+
+    fn state(&mut self, m: usize, t: SimTime) -> MachineState {
+        let spec = &self.scenario.machines[m];
+        let sim = &mut self.machines[m];
+        let mut severity: Severities = [0.0; FaultMode::ALL.len()];
+        for p in &sim.paths {
+            severity[p.mode.index()] += p.severity_at(t);
+        }
+        for f in self.faults.iter().filter(|f| f.machine == m && f.active(t)) {
+            if let Target::Machine { mode, severity: s } = f.target {
+                severity[mode.index()] = severity[mode.index()].max(s);
+            }
+        }
+        let load = spec.load.at(t);
+        let running = load > 0.0;
+        let shaft_hz = spec.rated_speed_rpm / 60.0 * (1.0 - RATED_SLIP * load);
+        let dt = sim.last_acquired.map_or(0.0, |l| t.since(l).as_secs_f64());
+        let temperature_c = sim.thermal.step(
+            dt,
+            self.scenario.ambient.celsius,
+            load,
+            severity[FaultMode::Overheating.index()],
+        );
+        sim.last_acquired = Some(t);
+        // Induction motor: no-load current ~35 % of rated; bearing friction adds a little.
+        let rated_a = spec.rated_power_kw * 1e3 / (3f64.sqrt() * SUPPLY_V * 0.85 * 0.9);
+        let friction = 1.0
+            + 0.05
+                * (severity[FaultMode::BearingOuter.index()]
+                    + severity[FaultMode::BearingInner.index()]);
+        let current_a = if running {
+            rated_a * (0.35 + 0.65 * load) * friction
+        } else {
+            0.0
+        };
+        MachineState {
+            shaft_hz,
+            load,
+            temperature_c,
+            ambient_c: self.scenario.ambient.celsius,
+            current_a,
+            severity,
+            running,
+        }
+    }
+
+    fn acquire(&mut self, m: usize, t: SimTime) -> TruthRecord {
+        let state = self.state(m, t);
+        let model = self.machines[m].signature.model(&state);
+        let limits = self.scenario.machines[m].limits;
+        let ambient = self.scenario.ambient;
+        let window_samples = self.scenario.window_samples;
+        let fidelity = self.fidelity;
+        let sensor_faults: Vec<Option<(crate::faults::SensorFault, SimTime)>> =
+            (0..self.machines[m].sensors.len())
+                .map(|s| {
+                    self.faults
+                        .iter()
+                        .filter(|f| f.machine == m && f.active(t))
+                        .find_map(|f| match &f.target {
+                            Target::Sensor { sensor, fault } if *sensor == s => {
+                                Some((fault.clone(), f.start))
+                            }
+                            _ => None,
+                        })
+                })
+                .collect();
+        let sim = &mut self.machines[m];
+        let mut readings = Vec::with_capacity(sim.sensors.len());
+        for (s, sensor) in sim.sensors.iter_mut().enumerate() {
+            let fault = sensor_faults[s].as_ref().map(|(f, start)| (f, *start));
+            let c = Conditions {
+                state: &state,
+                model: &model,
+                ambient,
+                t,
+                window_samples,
+                fault,
+            };
+            let mut values = sensor.acquire(&c, fidelity);
+            if let Values::Vibration {
+                vel_rms_mm_s, zone, ..
+            } = &mut values
+            {
+                *zone = limits.zones.zone(*vel_rms_mm_s);
+            }
+            readings.push(Reading {
+                sensor: sensor.config.id.clone(),
+                part: sensor.config.part,
+                t,
+                values,
+            });
+        }
+        sim.status = status(&limits, &readings);
+        let summary = &mut self.summary[m];
+        if sim.status.level >= Level::Warning && summary.first_warning.is_none() {
+            summary.first_warning = Some(t);
+        }
+        if sim.status.level >= Level::Alarm && summary.first_alarm.is_none() {
+            summary.first_alarm = Some(t);
+        }
+        sim.pending.extend(readings);
+        let _ = &mut sim.rng;
+        self.truth(m, t, &state)
+    }
+
+    fn truth(&self, m: usize, t: SimTime, state: &MachineState) -> TruthRecord {
+        let sim = &self.machines[m];
+        let mut modes: Vec<ModeTruth> = Vec::new();
+        for p in sim.paths.iter().filter(|p| p.active(t)) {
+            modes.push(ModeTruth {
+                mode: p.mode,
+                severity: p.severity_at(t),
+                onset: p.onset,
+                origin: "degradation",
+            });
+        }
+        let mut sensor_faults = Vec::new();
+        for f in self.faults.iter().filter(|f| f.machine == m && f.active(t)) {
+            match &f.target {
+                Target::Machine { mode, severity } => {
+                    if let Some(existing) = modes.iter_mut().find(|x| x.mode == *mode) {
+                        existing.severity = existing.severity.max(*severity);
+                    } else {
+                        modes.push(ModeTruth {
+                            mode: *mode,
+                            severity: *severity,
+                            onset: f.start,
+                            origin: f.origin,
+                        });
+                    }
+                }
+                Target::Sensor { sensor, fault } => sensor_faults.push(SensorFaultTruth {
+                    sensor: self.scenario.machines[m].sensors[*sensor].id.clone(),
+                    fault: fault.name(),
+                    onset: f.start,
+                    origin: f.origin,
+                }),
+            }
+        }
+        modes.sort_by_key(|x| x.mode);
+        let failed = sim.failure_at.is_some_and(|f| f <= t)
+            || modes
+                .iter()
+                .any(|x| x.severity >= crate::degradation::FAILURE_THRESHOLD);
+        let health = if failed {
+            Health::Failed
+        } else if modes.is_empty() {
+            Health::Healthy
+        } else {
+            Health::Degrading
+        };
+        let end = SimTime(self.scenario.duration.0);
+        TruthRecord {
+            machine: m,
+            t,
+            health,
+            modes,
+            sensor_faults,
+            failure_at: sim.failure_at,
+            rul_s: sim.failure_at.map(|f| f.0.saturating_sub(t.0) as f64 / 1e9),
+            censored: sim.failure_at.is_none_or(|f| f >= end),
+            load: state.load,
+            speed_rpm: state.shaft_hz * 60.0,
+            temperature_c: state.temperature_c,
+            current_a: state.current_a,
+        }
+    }
+}
+
+/// The device's edge verdict from its newest readings.
+fn status(limits: &Limits, readings: &[Reading]) -> Status {
+    let mut st = Status::default();
+    let raise = |level: Level, why: &'static str, st: &mut Status| {
+        if level >= Level::Warning && !st.reasons.contains(&why) {
+            st.reasons.push(why);
+        }
+        st.level = st.level.max(level);
+    };
+    for r in readings {
+        match &r.values {
+            Values::Vibration { axes, zone, .. } => {
+                st.zone = Some(st.zone.map_or(*zone, |z: Zone| z.max(*zone)));
+                raise(Limits::level_of_zone(*zone), "velocity", &mut st);
+                let k = axes.iter().map(|a| a.features.kurtosis).fold(0.0, f64::max);
+                raise(limits.level_of_kurtosis(k), "kurtosis", &mut st);
+            }
+            Values::Temperature { celsius } => raise(
+                limits.level_of_temperature(*celsius),
+                "temperature",
+                &mut st,
+            ),
+            _ => {}
+        }
+    }
+    st
+}
