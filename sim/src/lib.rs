@@ -45,3 +45,6 @@ pub mod time;
 pub mod truth;
 pub mod units;
 pub mod world;
+
+#[cfg(test)]
+mod signature_tests;

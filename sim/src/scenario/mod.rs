@@ -142,3 +142,6 @@ pub fn parse(src: &str, file: &str) -> Result<raw::RawScenario, ScenarioError> {
         .map_err(|e| syntax(de.span_error(e), String::new()))?;
     Ok(raw)
 }
+
+#[cfg(test)]
+mod fuzz_tests;

@@ -1,0 +1,1 @@
+//! Mutation fuzzing of scenario loading (tests only).

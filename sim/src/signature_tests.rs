@@ -1,0 +1,1 @@
+//! Fault signatures and fidelity agreement (tests only).
