@@ -113,11 +113,26 @@ impl fmt::Display for SimDuration {
                 return write!(f, "{}{name}", ns / size);
             }
         }
-        if ns >= NANOS_PER_SEC {
-            write!(f, "{}s", self.as_secs_f64())
-        } else {
-            write!(f, "{ns}ns")
+        if ns < NANOS_PER_SEC {
+            return write!(f, "{ns}ns");
         }
+        // Mixed units, seconds to a tenth: "5h 0m 38.2s".
+        let tenths = (ns + 50_000_000) / 100_000_000;
+        let (d, rem) = (tenths / 864_000, tenths % 864_000);
+        let (h, rem) = (rem / 36_000, rem % 36_000);
+        let (m, t) = (rem / 600, rem % 600);
+        let mut parts = Vec::new();
+        if d > 0 {
+            parts.push(format!("{d}d"));
+        }
+        if d > 0 || h > 0 {
+            parts.push(format!("{h}h"));
+        }
+        if d > 0 || h > 0 || m > 0 {
+            parts.push(format!("{m}m"));
+        }
+        parts.push(format!("{}.{}s", t / 10, t % 10));
+        write!(f, "{}", parts.join(" "))
     }
 }
 
@@ -194,6 +209,8 @@ mod tests {
         assert_eq!(SimDuration::from_secs(7200).to_string(), "2h");
         assert_eq!(SimDuration::from_secs(90).to_string(), "90s");
         assert_eq!(SimDuration(250_000_000).to_string(), "250ms");
+        assert_eq!(SimDuration(18_038_201_805_136).to_string(), "5h 0m 38.2s");
+        assert_eq!(SimDuration(90_500_000_001).to_string(), "1m 30.5s");
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub const RESONANCE_DAMPING: f64 = 0.05;
 /// fraction of the nominal period (1–2 % is typical, Randall & Antoni 2011).
 pub const SLIP_JITTER: f64 = 0.01;
 
+/// Looseness-equivalent severity that a bearing at its failure threshold adds
+/// through clearance (grows with the cube of bearing severity).
+pub const BEARING_CLEARANCE_LOOSENESS: f64 = 0.8;
+
 /// Mains frequency, Hz (motor electrical vibration is at twice this).
 pub const LINE_HZ: f64 = 50.0;
 
@@ -158,7 +162,11 @@ impl MachineSignature {
             add(1, [0.3 * g1, 0.3 * g1, g1]);
             add(3, [0.2 * g2, 0.2 * g2, 0.4 * g2]);
         }
-        let loose = state.severity(FaultMode::Looseness);
+        // Late bearing damage opens clearance: the shaft starts to rattle in its seat,
+        // so broadband velocity (insensitive to early damage) grows explosively near
+        // the end of life, as in the IMS run-to-failure records.
+        let bearing = state.severity(FaultMode::BearingOuter) + state.severity(FaultMode::BearingInner);
+        let loose = state.severity(FaultMode::Looseness) + BEARING_CLEARANCE_LOOSENESS * bearing.powi(3);
         if loose > 0.0 {
             // Truncated waveform: harmonics 1× … 10×, slowly decaying, in all directions.
             for k in 1..=10usize {

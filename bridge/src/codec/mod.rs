@@ -1,0 +1,3 @@
+//! Codecs: pure functions from the model's values to payload bytes.
+
+pub mod json;

@@ -1,0 +1,184 @@
+//! The run report (`report.json`) and its JUnit XML twin (`junit.xml`), so CI
+//! systems show each `expect` assertion as a test case.
+
+use serde::Serialize;
+
+use fabtwin_sim::expect::Verdict;
+use fabtwin_sim::scenario::Scenario;
+use fabtwin_sim::time::SimTime;
+use fabtwin_sim::world::MachineSummary;
+
+/// Per-machine part of the report.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MachineReport {
+    /// Machine (device) id.
+    pub id: String,
+    /// Gateway id.
+    pub gateway: String,
+    /// Telemetry messages sent.
+    pub messages: u64,
+    /// Readings sent.
+    pub readings: u64,
+    /// Whether the machine had degradation or an injected fault.
+    pub faulted: bool,
+    /// First fault onset (RFC 3339).
+    pub first_onset: Option<String>,
+    /// First warning reported by the device.
+    pub first_warning: Option<String>,
+    /// First alarm reported by the device.
+    pub first_alarm: Option<String>,
+    /// Failure during the run.
+    pub failed_at: Option<String>,
+}
+
+/// One expectation's verdict.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ExpectationReport {
+    /// What was expected.
+    pub expectation: String,
+    /// Whether it held.
+    pub passed: bool,
+    /// What was observed.
+    pub observed: String,
+}
+
+/// Totals over the run.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Totals {
+    /// Telemetry messages.
+    pub messages: u64,
+    /// Readings inside them.
+    pub readings: u64,
+    /// Truth records.
+    pub truth_records: u64,
+    /// Bytes of telemetry payload.
+    pub telemetry_bytes: u64,
+}
+
+/// Wall-clock figures: vary from run to run, so determinism checks skip them.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Wall {
+    /// Seconds the run took.
+    pub seconds: f64,
+    /// Sim seconds per wall second.
+    pub speedup: f64,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RunReport {
+    /// fabtwin version.
+    pub fabtwin_version: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario file as given.
+    pub scenario_file: String,
+    /// FNV-1a of the scenario text, hex.
+    pub scenario_hash: String,
+    /// Seed used.
+    pub seed: u64,
+    /// Fidelity used.
+    pub fidelity: String,
+    /// Start of sim time.
+    pub start: String,
+    /// End of sim time.
+    pub end: String,
+    /// Totals.
+    pub totals: Totals,
+    /// Machines.
+    pub machines: Vec<MachineReport>,
+    /// Expectations.
+    pub expectations: Vec<ExpectationReport>,
+    /// Whether every expectation held.
+    pub passed: bool,
+    /// Wall-clock figures (not deterministic).
+    pub wall: Wall,
+}
+
+/// What the caller knows about the run besides the world's own summary.
+pub struct RunFacts<'a> {
+    /// Scenario file as given.
+    pub file: &'a str,
+    /// Scenario text (for its hash).
+    pub text: &'a str,
+    /// Fidelity name.
+    pub fidelity: &'a str,
+    /// Totals.
+    pub totals: Totals,
+    /// Wall figures.
+    pub wall: Wall,
+}
+
+impl RunReport {
+    /// Builds the report.
+    pub fn new(scenario: &Scenario, summary: &[MachineSummary], verdicts: &[Verdict], facts: RunFacts) -> RunReport {
+        let ts = |t: Option<SimTime>| t.map(|t| scenario.start.format(t));
+        let machines = scenario
+            .machines
+            .iter()
+            .zip(summary)
+            .map(|(m, s)| MachineReport {
+                id: m.id.clone(),
+                gateway: scenario.gateways[m.gateway].id.clone(),
+                messages: s.messages,
+                readings: s.readings,
+                faulted: s.faulted,
+                first_onset: ts(s.first_onset),
+                first_warning: ts(s.first_warning),
+                first_alarm: ts(s.first_alarm),
+                failed_at: ts(s.failed_at),
+            })
+            .collect();
+        let expectations: Vec<ExpectationReport> = verdicts
+            .iter()
+            .map(|v| ExpectationReport { expectation: v.expectation.clone(), passed: v.passed, observed: v.observed.clone() })
+            .collect();
+        RunReport {
+            fabtwin_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario: scenario.name.clone(),
+            scenario_file: facts.file.to_string(),
+            scenario_hash: format!("{:016x}", fabtwin_sim::rng::fnv1a64(facts.text.as_bytes())),
+            seed: scenario.seed,
+            fidelity: facts.fidelity.to_string(),
+            start: scenario.start.format(SimTime::ZERO),
+            end: scenario.start.format(SimTime(scenario.duration.0)),
+            totals: facts.totals,
+            passed: expectations.iter().all(|e| e.passed),
+            machines,
+            expectations,
+            wall: facts.wall,
+        }
+    }
+
+    /// Pretty JSON.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).expect("report serialises");
+        v.push(b'\n');
+        v
+    }
+
+    /// JUnit XML: one suite for the scenario, one case per expectation.
+    pub fn to_junit(&self) -> String {
+        use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+        let mut suite = TestSuite::new(self.scenario.clone());
+        if self.expectations.is_empty() {
+            suite.add_test_case(TestCase::new("run completes", TestCaseStatus::success()));
+        }
+        for e in &self.expectations {
+            let status = if e.passed {
+                TestCaseStatus::success()
+            } else {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(e.observed.clone());
+                s
+            };
+            let mut case = TestCase::new(e.expectation.clone(), status);
+            case.set_classname(format!("fabtwin.{}", self.scenario));
+            case.set_system_out(e.observed.clone());
+            suite.add_test_case(case);
+        }
+        let mut report = Report::new("fabtwin run");
+        report.add_test_suite(suite);
+        report.to_string().unwrap_or_else(|e| format!("<!-- junit serialisation failed: {e} -->"))
+    }
+}

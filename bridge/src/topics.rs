@@ -1,0 +1,66 @@
+//! The JSON topic tree. One subtree per device, under its site and gateway:
+//!
+//! | topic | what | retained |
+//! | --- | --- | --- |
+//! | `{root}/{site}/{gateway}/{device}/telemetry` | readings and edge status | no |
+//! | `{root}/{site}/{gateway}/{device}/meta` | device model, parts, units, ODRs, firmware | yes |
+//! | `{root}/{site}/{gateway}/{device}/status` | `online` / `offline` (last will) | yes |
+//! | `{root}/{site}/{gateway}/{device}/cmd` | commands to the device | no |
+//! | `{root}/{site}/{gateway}/{device}/reply` | replies to commands | no |
+//! | `{root}/{site}/{gateway}/truth` | ground truth (only where a scenario publishes it) | no |
+//!
+//! A device's credentials may write only its own `telemetry`, `meta`, `status`
+//! and `reply`, and read only its own `cmd`.
+
+/// Builds topic names under one root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topics {
+    root: String,
+}
+
+impl Topics {
+    /// Topics under `root` (default `fabtwin`).
+    pub fn new(root: &str) -> Topics {
+        Topics { root: root.trim_end_matches('/').to_string() }
+    }
+
+    fn device(&self, site: &str, gateway: &str, device: &str, leaf: &str) -> String {
+        format!("{}/{site}/{gateway}/{device}/{leaf}", self.root)
+    }
+
+    /// Telemetry topic of a device.
+    pub fn telemetry(&self, site: &str, gateway: &str, device: &str) -> String {
+        self.device(site, gateway, device, "telemetry")
+    }
+
+    /// Retained metadata topic of a device.
+    pub fn meta(&self, site: &str, gateway: &str, device: &str) -> String {
+        self.device(site, gateway, device, "meta")
+    }
+
+    /// Retained status (online/offline) topic of a device.
+    pub fn status(&self, site: &str, gateway: &str, device: &str) -> String {
+        self.device(site, gateway, device, "status")
+    }
+
+    /// Command topic of a device.
+    pub fn command(&self, site: &str, gateway: &str, device: &str) -> String {
+        self.device(site, gateway, device, "cmd")
+    }
+
+    /// Command reply topic of a device.
+    pub fn reply(&self, site: &str, gateway: &str, device: &str) -> String {
+        self.device(site, gateway, device, "reply")
+    }
+
+    /// Truth topic of a gateway.
+    pub fn truth(&self, site: &str, gateway: &str) -> String {
+        format!("{}/{site}/{gateway}/truth", self.root)
+    }
+}
+
+impl Default for Topics {
+    fn default() -> Topics {
+        Topics::new("fabtwin")
+    }
+}

@@ -1,0 +1,123 @@
+//! Command-line arguments (clap derive). Validation beyond types happens in
+//! each command, which turns these raw arguments into settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Digital-twin simulation and testbed for industrial IoT.
+#[derive(Debug, Parser)]
+#[command(name = "fabtwin", version, about, propagate_version = true, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// More log output (-v info, -vv debug, -vvv trace). FABTWIN_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub cmd: Command,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 an expectation failed; 2 bad input; 3 internal or I/O error.";
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario headless: telemetry, truth, report.json and junit.xml.
+    Run(RunArgs),
+    /// Validate scenario files only (exit 0 valid, 2 invalid).
+    Check(CheckArgs),
+    /// Write a valid starter scenario.
+    New(NewArgs),
+    /// Print the scenario file reference: every field, unit and default.
+    Schema,
+    /// Measure simulation speed and print the figures.
+    Bench(BenchArgs),
+}
+
+/// How features are computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FidelityArg {
+    /// Synthesise samples in acquisition bursts and compute features from them.
+    Raw,
+    /// Compute the same features from the signal model's moments (fast).
+    Features,
+}
+
+/// Output format of a command's summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For machines.
+    Json,
+}
+
+/// `fabtwin run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (RON).
+    pub scenario: PathBuf,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output directory. Default: out/<scenario name>.
+    #[arg(long, short, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Feature fidelity.
+    #[arg(long, value_enum, default_value_t = FidelityArg::Features)]
+    pub fidelity: FidelityArg,
+    /// Summary format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `fabtwin check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `fabtwin new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Number of machines (1 … 10000).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub machines: u32,
+    /// Scenario name.
+    #[arg(long, default_value = "starter")]
+    pub name: String,
+    /// Run length, e.g. 2h, 30d.
+    #[arg(long, default_value = "2h")]
+    pub duration: String,
+    /// Machines per line.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub per_line: u32,
+    /// Give every fifth machine a degrading bearing, and add expectations.
+    #[arg(long)]
+    pub with_faults: bool,
+    /// Write to this file instead of stdout (refuses to overwrite).
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+}
+
+/// `fabtwin bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Shorter measurements (for a quick look; figures are noisier).
+    #[arg(long)]
+    pub quick: bool,
+    /// Scenario for the long-run figure. Default: scenarios/line50.ron.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Length of the long run.
+    #[arg(long, default_value = "30d")]
+    pub duration: String,
+}
