@@ -107,7 +107,7 @@ fn gauss_sigma(sim: &SensorSim, model: &VibrationModel) -> [f64; AXES] {
 #[test]
 fn probe_fidelity() {
     let sig = signature(MachineKind::Motor);
-    let shaft = 1480.0 / 60.0 * (1.0 - 0.02 * 0.75);
+    let shaft = 30.0 * FS / N as f64;
     let cases: [(&str, Vec<(FaultMode, f64)>); 6] = [
         ("healthy", vec![]),
         ("imbalance", vec![(FaultMode::Imbalance, 0.5)]),
@@ -116,7 +116,7 @@ fn probe_fidelity() {
         ("outer", vec![(FaultMode::BearingOuter, 0.3)]),
         ("inner", vec![(FaultMode::BearingInner, 0.3)]),
     ];
-    let w = 8;
+    let w: usize = std::env::var("PW").ok().and_then(|x| x.parse().ok()).unwrap_or(8);
     for (name, f) in cases {
         let st = state(shaft, 0.75, &f);
         let model = sig.model(&st);
@@ -126,7 +126,7 @@ fn probe_fidelity() {
         let mut sum = [[0.0; 5 + BANDS]; AXES];
         let mut sq = [[0.0; 5 + BANDS]; AXES];
         for k in 0..w {
-            let t = SimTime(k as u64 * 600_000_000_000);
+            let t = SimTime(k as u64 * 600_123_456_789);
             let v = acquire(&mut sim, &st, &model, t, None, Fidelity::Raw);
             for (a, f) in axes(&v).iter().enumerate() {
                 let vals = vec_of(f);

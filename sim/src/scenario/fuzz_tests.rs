@@ -588,10 +588,10 @@ fn span(rng: &mut SplitMix, len: usize) -> (usize, usize) {
     (start, start + rng.below(max + 1))
 }
 
-/// Applies one random mutation to `b`; `other` is a seed to splice from.
-fn mutate(rng: &mut SplitMix, dict: &Dict, b: &mut Vec<u8>, other: &[u8]) {
+/// Applies one random byte-level mutation to `b`; `other` is a seed to splice from.
+fn havoc(rng: &mut SplitMix, dict: &Dict, b: &mut Vec<u8>, other: &[u8]) {
     let len = b.len();
-    match rng.below(16) {
+    match rng.below(11) {
         // Bit flip (the text is repaired to UTF-8 afterwards, lossily).
         0 if len > 0 => {
             let i = rng.below(len);
@@ -615,16 +615,16 @@ fn mutate(rng: &mut SplitMix, dict: &Dict, b: &mut Vec<u8>, other: &[u8]) {
         4 => {
             let (s1, e1) = span(rng, len);
             let (s2, e2) = span(rng, len);
-            let (a, bb) = if s1 <= s2 {
+            let ((a0, a1), (b0, b1)) = if s1 <= s2 {
                 ((s1, e1), (s2, e2))
             } else {
                 ((s2, e2), (s1, e1))
             };
-            if a.1 <= bb.0 {
-                let first = b[a.0..a.1].to_vec();
-                let second = b[bb.0..bb.1].to_vec();
-                b.splice(bb.0..bb.1, first);
-                b.splice(a.0..a.1, second);
+            if a1 <= b0 {
+                let first = b[a0..a1].to_vec();
+                let second = b[b0..b1].to_vec();
+                b.splice(b0..b1, first);
+                b.splice(a0..a1, second);
             }
         }
         5 | 6 => {
@@ -639,25 +639,92 @@ fn mutate(rng: &mut SplitMix, dict: &Dict, b: &mut Vec<u8>, other: &[u8]) {
             let n = 1 + rng.below(400);
             b.splice(at..at, tok.repeat(n).into_bytes());
         }
-        8 | 9 => replace_token(rng, b, Kind::Number, |rng| {
-            rng.pick(NUMBERS).to_string()
-        }),
-        10 | 11 => replace_token(rng, b, Kind::Str, |rng| rng.pick(&dict.strings).clone()),
-        12 => replace_token(rng, b, Kind::Ident, |rng| rng.pick(&dict.idents).clone()),
-        13 => {
-            // Any token replaced by any other kind of token.
-            let kind = [Kind::Number, Kind::Ident][rng.below(2)];
-            replace_token(rng, b, kind, |rng| {
-                rng.pick(&dict.tokens).clone()
-            })
+        8 => b.truncate(rng.below(len + 1)),
+        9 => {
+            // A token replaced by any dictionary token.
+            let kind = [Kind::Number, Kind::Ident, Kind::Str][rng.below(3)];
+            replace_token(rng, b, kind, |rng| rng.pick(&dict.tokens).clone());
         }
-        14 => b.truncate(rng.below(len + 1)),
         _ => {
             let (s, e) = span(rng, other.len());
             let at = rng.below(len + 1);
             b.splice(at..at, other[s..e].iter().copied());
         }
     }
+}
+
+/// Applies one mutation that mostly keeps the text well-formed, so that it
+/// reaches validation: a value replaced, a list element or field deleted,
+/// duplicated or moved.
+fn structured(rng: &mut SplitMix, dict: &Dict, b: &mut Vec<u8>) {
+    match rng.below(8) {
+        0 | 1 => replace_token(rng, b, Kind::Number, |rng| rng.pick(NUMBERS).to_string()),
+        2 | 3 => replace_token(rng, b, Kind::Str, |rng| rng.pick(&dict.strings).clone()),
+        4 => replace_token(rng, b, Kind::Ident, |rng| rng.pick(&dict.idents).clone()),
+        op => {
+            let Some((s, e)) = element(rng, b) else {
+                return;
+            };
+            match op {
+                5 => {
+                    b.drain(s..e);
+                }
+                6 => {
+                    let copy = b[s..e].to_vec();
+                    b.splice(e..e, copy);
+                }
+                _ => {
+                    // Moved (copied) to the place of another element.
+                    let copy = b[s..e].to_vec();
+                    if let Some((t, _)) = element(rng, b) {
+                        b.splice(t..t, copy);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A random list element or struct field with its separator: `, x` after a
+/// comma, or `x,` after an opening bracket. Strings are skipped; comments are not
+/// understood, which only makes the result less tidy.
+fn element(rng: &mut SplitMix, b: &[u8]) -> Option<(usize, usize)> {
+    let opens: Vec<usize> = b
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c, b',' | b'(' | b'['))
+        .map(|(i, _)| i)
+        .collect();
+    if opens.is_empty() {
+        return None;
+    }
+    let at = *rng.pick(&opens);
+    let mut depth = 0usize;
+    let mut i = at + 1;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' if depth > 0 => depth -= 1,
+            b')' | b']' | b'}' => break,
+            b',' if depth == 0 => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    let end = i.min(b.len());
+    Some(if b[at] == b',' {
+        (at, end)
+    } else if b.get(end) == Some(&b',') {
+        (at + 1, end + 1)
+    } else {
+        (at + 1, end)
+    })
 }
 
 fn replace_token(
@@ -869,8 +936,13 @@ fn mutated_scenarios_never_panic() {
         };
         let other = SEEDS[rng.below(SEEDS.len())].as_bytes();
         let rounds = 1 + rng.below(3);
+        let keep_shape = rng.chance(3, 5);
         for _ in 0..rounds {
-            mutate(&mut rng, &dict, &mut b, other);
+            if keep_shape {
+                structured(&mut rng, &dict, &mut b);
+            } else {
+                havoc(&mut rng, &dict, &mut b, other);
+            }
         }
         let src = String::from_utf8_lossy(&b).into_owned();
         let invalid_before = tally.invalid + tally.ok;
@@ -1008,7 +1080,7 @@ fn impossible_bearing_geometry_is_explained() {
     ));
     assert_eq!(
         text,
-        "golden.ron:5:66: sites[0].lines[0].machines[0].bearing: impossible bearing geometry: \
+        "golden.ron:5:65: sites[0].lines[0].machines[0].bearing: impossible bearing geometry: \
          20 balls of 7.94 mm do not fit on a 39.04 mm pitch circle (need n·d < π·D = 122.6 mm)"
     );
     let (_, text) = problems(&bearing(
@@ -1016,7 +1088,7 @@ fn impossible_bearing_geometry_is_explained() {
     ));
     assert_eq!(
         text,
-        "golden.ron:5:66: sites[0].lines[0].machines[0].bearing: impossible bearing geometry: \
+        "golden.ron:5:65: sites[0].lines[0].machines[0].bearing: impossible bearing geometry: \
          ball_diameter_mm 40 must be smaller than pitch_diameter_mm 39.04"
     );
     let (_, text) = problems(&bearing(
@@ -1024,7 +1096,7 @@ fn impossible_bearing_geometry_is_explained() {
     ));
     assert_eq!(
         text,
-        "golden.ron:5:66: sites[0].lines[0].machines[0].bearing: impossible bearing geometry: \
+        "golden.ron:5:65: sites[0].lines[0].machines[0].bearing: impossible bearing geometry: \
          contact_angle_deg 60 is not 0 … 45"
     );
 }
@@ -1056,15 +1128,72 @@ fn unknown_field_is_refused_with_its_position() {
     );
     let (p, text) = problems(&src);
     assert_eq!(p.len(), 1);
-    assert_eq!(text, "");
+    // Column 95 is the `o` of `odr`.
+    assert_eq!(
+        text,
+        "golden.ron:5:95: sites[0].lines[0].machines[0].sensors[0].odr: Unexpected field named `odr` in `Sensor`, \
+         expected one of `id`, `part`, `mounting`, `axes`, `odr_hz`, or `full_scale` instead"
+    );
+    // Inside an enum's struct variant too (a misspelt optional field must not be
+    // silently ignored).
+    let src = one_machine(
+        r#"(id: "m1", kind: Motor, rated_speed_rpm: 1480, sensors: [(id: "v", part: "IIS3DWB")])"#,
+        r#"    degradation: [(machine: "m1", mode: imbalance, onset: At("1d"),
+                   growth: Exponential(rate_per_day: 0.2, rate_vc: 0.3))],
+"#,
+    );
+    let (_, text) = problems(&src);
+    assert_eq!(
+        text,
+        "golden.ron:8:59: degradation[0].growth.Exponential.rate_vc: Unexpected field named `rate_vc` in `Exponential`, \
+         expected one of `rate_per_day`, `rate_cv`, or `sigma_per_sqrt_day` instead"
+    );
 }
 
 #[test]
 fn syntax_error_has_a_position() {
+    // The missing comma is found at the next field.
     let src = "Scenario(\n    name: \"golden\"\n    duration: \"1d\",\n)\n";
     let (p, text) = problems(src);
     assert_eq!(p.len(), 1);
+    assert_eq!(text, "golden.ron:3:5: Expected comma");
+    let src = one_machine(
+        r#"(id: "m1", kind: Motor, rated_speed_rpm: 1480, sensors: [(id: "v", part: "IIS3DWB"])"#,
+        "",
+    );
+    let (_, text) = problems(&src);
+    // Column 91 is the stray `]`.
+    assert_eq!(
+        text,
+        "golden.ron:5:91: sites[0].lines[0].machines[0].sensors[0]: Expected comma"
+    );
+    let (_, text) = problems("Scenario(name: \"golden\", duration: \"1d\", sites: [], seed: -1)");
     assert_eq!(text, "");
+}
+
+#[test]
+fn a_scenario_without_machines_is_refused() {
+    for sites in ["[]", r#"[(id: "s", lines: [])]"#, r#"[(id: "s", lines: [(id: "l", machines: [])])]"#] {
+        let (_, text) = problems(&format!("Scenario(name: \"golden\", duration: \"1d\", sites: {sites})"));
+        assert_eq!(
+            text,
+            "golden.ron: sites: a scenario needs at least one site with one line and one machine"
+        );
+    }
+}
+
+#[test]
+fn random_fault_on_a_sensor_no_machine_has_is_refused() {
+    let src = one_machine(
+        r#"(id: "m1", kind: Motor, rated_speed_rpm: 1480, sensors: [(id: "vib", part: "IIS3DWB"), (id: "t", part: "STTS22H")])"#,
+        r#"    random_faults: [(machines: All, sensor: "vibe", kind: Dropout, mtbf: "1d", duration: "1h")],
+"#,
+    );
+    let (_, text) = problems(&src);
+    assert_eq!(
+        text,
+        "golden.ron:7:45: random_faults[0].sensor: none of this rule's machines has a sensor `vibe` (known: t, vib)"
+    );
 }
 
 #[test]
@@ -1082,8 +1211,22 @@ fn every_problem_in_a_file_is_reported() {
 )
 "#;
     let (p, text) = problems(src);
-    assert_eq!(text, "");
-    assert_eq!(p.len(), 0);
+    // Ten problems, in file order; the invalid duration is reported once, not
+    // again as "fault after the end of the run".
+    assert_eq!(p.len(), 10);
+    let expected = [
+        "golden.ron:2:11: name: `bad name` is not a valid id (1–64 characters of A–Z, a–z, 0–9, `-`, `_`; ids become MQTT topic levels)",
+        "golden.ron:3:15: duration: `3 fortnights` has unknown unit `fortnights` (valid: ns, us, ms, s, m, h, d, w)",
+        "golden.ron:5:50: sites[0].lines[0].machines[0].rated_speed_rpm: 90000 is out of range (valid: 60 … 60000 rpm)",
+        "golden.ron:6:57: sites[0].lines[0].machines[0].sensors[0].odr_hz: 7000 is not an ODR of IIS3DWB (valid: 26667)",
+        "golden.ron:6:75: sites[0].lines[0].machines[0].sensors[0].full_scale: 3 g is not a full scale of IIS3DWB (valid: 2, 4, 8, 16)",
+        "golden.ron:7:14: sites[0].lines[0].machines[1].sensors: a machine needs at least one sensor (its device sends what its sensors measure)",
+        "golden.ron:7:14: sites[0].lines[0].machines[1].id: machine id `m1` is used twice (machine ids are device ids and must be unique)",
+        "golden.ron:9:24: faults[0].machine: no machine `m2` in this scenario (known: m1)",
+        "golden.ron:9:46: faults[0].kind: 5 is out of range (valid: 0 … 2 (severity; 1 is the failure threshold))",
+        "golden.ron:10:20: expect[0].machine: no machine `m3` in this scenario (known: m1)",
+    ];
+    assert_eq!(text, expected.join("\n"));
 }
 
 #[test]
@@ -1108,4 +1251,16 @@ fn scenario_files_in_the_repository_validate() {
         .filter_map(|f| super::load(f).err().map(|e| e.to_string()))
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn zz_probe() {
+    for v in ["-123", "18446744073709551616", "1.5", "\"x\""] {
+        let src = format!("Scenario(name: \"golden\", duration: \"1d\", sites: [], seed: {v})");
+        println!("{v}: {:?}", from_str(&src, "g").err().map(|e| e.to_string()));
+    }
+    for v in ["-123", "256", "1.5"] {
+        let src = format!("Scenario(name: \"golden\", duration: \"1d\", sites: [], gateways: [(id: \"g\", machines: [], qos: {v})])");
+        println!("{v}: {:?}", from_str(&src, "g").err().map(|e| e.to_string()));
+    }
 }

@@ -132,8 +132,7 @@ pub fn parse(src: &str, file: &str) -> Result<raw::RawScenario, ScenarioError> {
     let raw: raw::RawScenario = match serde_path_to_error::deserialize(&mut de) {
         Ok(v) => v,
         Err(e) => {
-            let path = e.path().to_string();
-            let path = if path == "." { String::new() } else { path };
+            let path = path_text(e.path());
             let spanned = de.span_error(e.into_inner());
             return Err(syntax(spanned, path));
         }
@@ -141,6 +140,26 @@ pub fn parse(src: &str, file: &str) -> Result<raw::RawScenario, ScenarioError> {
     de.end()
         .map_err(|e| syntax(de.span_error(e), String::new()))?;
     Ok(raw)
+}
+
+/// A serde path as `sites[0].lines[1].id`, leaving out the segments serde could
+/// not name (a syntax error between two fields has no field yet: `?` would say nothing).
+fn path_text(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key: name } | Segment::Enum { variant: name } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(name);
+            }
+            Segment::Unknown => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ pub struct RawMachine {
 
 /// Load profile as written.
 #[derive(Debug, Deserialize)]
-#[serde(rename = "Load")]
+#[serde(deny_unknown_fields, rename = "Load")]
 pub enum RawLoad {
     /// Fixed fraction of rated load (0 … 1.2).
     Constant(Spanned<f64>),
@@ -262,7 +262,7 @@ pub struct RawGateway {
 
 /// When degradation starts, as written.
 #[derive(Debug, Deserialize)]
-#[serde(rename = "Onset")]
+#[serde(deny_unknown_fields, rename = "Onset")]
 pub enum RawOnset {
     /// At a fixed time after start, e.g. `At("2d")`.
     At(Spanned<String>),
@@ -277,7 +277,7 @@ pub enum RawOnset {
 
 /// Growth law, as written (see [`crate::degradation::Growth`]).
 #[derive(Debug, Deserialize)]
-#[serde(rename = "Growth")]
+#[serde(deny_unknown_fields, rename = "Growth")]
 pub enum RawGrowth {
     /// Exponential (geometric Brownian) growth.
     Exponential {
@@ -327,7 +327,7 @@ pub struct RawDegradation {
 
 /// What a fault does, as written.
 #[derive(Debug, Deserialize)]
-#[serde(rename = "FaultKind")]
+#[serde(deny_unknown_fields, rename = "FaultKind")]
 pub enum RawFaultKind {
     /// Outer-race defect at a severity (0 … 1).
     BearingOuter(Spanned<f64>),
@@ -424,7 +424,7 @@ pub enum RawLevel {
 
 /// An assertion for CI, as written.
 #[derive(Debug, Deserialize)]
-#[serde(rename = "Expect")]
+#[serde(deny_unknown_fields, rename = "Expect")]
 pub enum RawExpect {
     /// The machine's device reports `level` within `within` of its first fault onset.
     AlarmWithin {

@@ -95,9 +95,9 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
         }),
         None => Epoch::DEFAULT,
     };
-    let duration = cx
-        .positive_dur(&raw.duration, "duration")
-        .unwrap_or(SimDuration::from_secs(1));
+    // When `duration` is invalid it is reported once; checks against it are skipped.
+    let valid_duration = cx.positive_dur(&raw.duration, "duration");
+    let duration = valid_duration.unwrap_or(SimDuration::from_secs(1));
     if duration > SimDuration::from_secs(400 * 86_400) {
         cx.at(
             &raw.duration,
@@ -156,13 +156,6 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
     let mut site_ids = BTreeSet::new();
     let mut lines: Vec<(String, String, Vec<usize>)> = Vec::new();
-    if raw.sites.is_empty() {
-        cx.problems.push(Problem::whole(
-            file,
-            "sites",
-            "a scenario needs at least one site with one line and one machine",
-        ));
-    }
     for (si, site) in raw.sites.iter().enumerate() {
         let sp = format!("sites[{si}]");
         cx.id(&site.id, &format!("{sp}.id"));
@@ -208,6 +201,13 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
             }
             lines.push((site.id.val.clone(), line.id.val.clone(), members));
         }
+    }
+    if machines.is_empty() {
+        cx.problems.push(Problem::whole(
+            file,
+            "sites",
+            "a scenario needs at least one site with one line and one machine",
+        ));
     }
     let lookup = |cx: &mut Ctx, s: &Spanned<String>, path: &str| -> Option<usize> {
         let found = ids.get(&s.val).copied();
@@ -423,6 +423,7 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
         let kind = fault_kind(&mut cx, &f.kind, &format!("{fp}.kind"));
         let start = cx.dur(&f.at, &format!("{fp}.at"));
         if let Some(s) = start
+            && valid_duration.is_some()
             && s >= duration
         {
             cx.at(
@@ -465,6 +466,7 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
         let kind = fault_kind(&mut cx, &r.kind, &format!("{rp}.kind"));
         let mtbf = cx.positive_dur(&r.mtbf, &format!("{rp}.mtbf"));
         let len = cx.positive_dur(&r.duration, &format!("{rp}.duration"));
+        let resolved = set.is_some();
         let members: Vec<usize> = match set {
             Some(MachineSet::Only(v)) => v,
             _ => (0..machines.len()).collect(),
@@ -482,6 +484,29 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
                     format!("{rp}.sensor"),
                     "a machine fault takes no `sensor`",
                 ),
+                // A machine without the sensor is skipped when struck; a sensor that
+                // none of the machines has is a typo that would silently never fire.
+                (Some(s), true)
+                    if resolved
+                        && !members
+                            .iter()
+                            .any(|&i| machines[i].sensors.iter().any(|x| x.id == s.val)) =>
+                {
+                    let known: BTreeSet<&str> = members
+                        .iter()
+                        .flat_map(|&i| machines[i].sensors.iter().map(|x| x.id.as_str()))
+                        .collect();
+                    let known: Vec<&str> = known.into_iter().collect();
+                    cx.at(
+                        s,
+                        format!("{rp}.sensor"),
+                        format!(
+                            "none of this rule's machines has a sensor `{}` (known: {})",
+                            s.val,
+                            known.join(", ")
+                        ),
+                    );
+                }
                 _ => {}
             }
         }
@@ -782,13 +807,11 @@ fn load(cx: &mut Ctx, l: &RawLoad, path: &str) -> LoadProfile {
             high,
             low,
         } => {
-            let p = cx
-                .positive_dur(period, &format!("{path}.period"))
-                .unwrap_or(SimDuration::from_secs(86_400));
-            let h = cx
-                .dur(high_for, &format!("{path}.high_for"))
-                .unwrap_or(SimDuration(0));
-            if h > p {
+            let p = cx.positive_dur(period, &format!("{path}.period"));
+            let h = cx.dur(high_for, &format!("{path}.high_for"));
+            if let (Some(p), Some(h)) = (p, h)
+                && h > p
+            {
                 cx.at(
                     high_for,
                     format!("{path}.high_for"),
@@ -799,8 +822,8 @@ fn load(cx: &mut Ctx, l: &RawLoad, path: &str) -> LoadProfile {
                 );
             }
             LoadProfile::Cycle {
-                period: p,
-                high_for: h,
+                period: p.unwrap_or(SimDuration::from_secs(86_400)),
+                high_for: h.unwrap_or(SimDuration(0)),
                 high: frac(cx, high, format!("{path}.high")),
                 low: frac(cx, low, format!("{path}.low")),
             }

@@ -8,7 +8,10 @@
 //! moments are computed exactly over one revolution; a trigonometric polynomial
 //! of degree K raised to the fourth power is averaged exactly by M > 4K equally
 //! spaced points. Impacts follow Campbell's theorem for non-overlapping pulses:
-//! E[x²] = λ·E[A²]·Σh²/fs, E[x⁴] = λ·E[A⁴]·Σh⁴/fs.
+//! E[x²] = λ·E[A²]·Σh²/fs, E[x⁴] = λ·E[A⁴]·Σh⁴/fs. Their spectrum is that of the
+//! sampled ringing `raw` adds, h[n] = c·rⁿ·sin(θn), whose transfer function
+//! c·r·sinθ·z⁻¹ / (1 − 2r·cosθ·z⁻¹ + r²z⁻²) includes the aliasing of the continuous
+//! ringing (a continuous |H(f)|² would put 2–7× too little energy near Nyquist).
 
 use rand::RngExt;
 use rand_distr::StandardNormal;
@@ -22,6 +25,11 @@ pub const VEL_LO_HZ: f64 = 10.0;
 /// Upper edge of the ISO 10816 velocity band, Hz.
 pub const VEL_HI_HZ: f64 = 1000.0;
 
+/// Power-covariance factor of Hann-windowed periodogram bins: a smooth sum of bin
+/// powers of white noise scatters as if each bin counted N·Σw⁴/(Σw²)² = 35/18 times
+/// (adjacent bins correlate with |ρ| = 2/3 and 1/6: 1 + 2·(4/9) + 2·(1/36)).
+const HANN_BIN_OVERLAP: f64 = 35.0 / 18.0;
+
 /// Per-resonance figures that do not change from window to window.
 #[derive(Clone, Debug, Default)]
 struct ResponseStats {
@@ -29,7 +37,24 @@ struct ResponseStats {
     s2: f64,
     s4: f64,
     band_share: [f64; BANDS],
-    norm: f64,
+    /// h[1] of the sample-normalised ringing, and its pole radius r and angle θ
+    /// (per sample): h[n] = h[1]/(r·sinθ)·rⁿ·sin(θn).
+    h1: f64,
+    r: f64,
+    theta: f64,
+}
+
+impl ResponseStats {
+    /// |H(e^{iω})|² of the sampled ringing at `f` (ω = 2πf/fs): what one impact of
+    /// unit peak puts at that frequency, in the units of a DFT sum over samples.
+    fn mag2(&self, f: f64, fs: f64) -> f64 {
+        let w = std::f64::consts::TAU * f / fs;
+        let k = 2.0 * self.r * self.theta.cos();
+        let r2 = self.r * self.r;
+        let re = 1.0 - k * w.cos() + r2 * (2.0 * w).cos();
+        let im = k * w.sin() - r2 * (2.0 * w).sin();
+        self.h1 * self.h1 / (re * re + im * im)
+    }
 }
 
 /// Moments of one axis over a window.
@@ -47,6 +72,9 @@ pub struct AxisMoments {
     pub vel2_det: f64,
     /// Velocity mean square of the Gaussian part, (mm/s)².
     pub vel2_noise: f64,
+    /// Σ over the deterministic lines in the velocity band of their velocity mean
+    /// square divided by f², (mm/s)²/Hz²: how strongly noise makes them scatter.
+    pub vel2_det_f2: f64,
     /// Mean square per band, g².
     pub bands: [f64; BANDS],
 }
@@ -79,32 +107,31 @@ impl Analytic {
             let h = impulse_response(resonance_hz, damping, fs);
             let s2 = h.iter().map(|x| x * x).sum();
             let s4 = h.iter().map(|x| x.powi(4)).sum();
-            // Share of the ringing's energy in each band, from its continuous transfer
-            // function |H(f)|² integrated on a fine grid (cached: depends on resonance only).
             let wn = std::f64::consts::TAU * resonance_hz;
             let alpha = damping * wn;
             let wd = wn * (1.0 - damping * damping).sqrt();
-            let nyq = fs / 2.0;
-            let mut share = [0.0; BANDS];
-            let steps = 512 * BANDS;
-            for i in 0..steps {
-                let f = (i as f64 + 0.5) * nyq / steps as f64;
-                share[i * BANDS / steps] += h_mag2(f, alpha, wd);
-            }
-            let total: f64 = share.iter().sum();
-            if total > 0.0 {
-                share.iter_mut().for_each(|s| *s /= total);
-            }
-            // Peak of the continuous response, to match the sample-normalised h.
-            let peak_t = (wd / alpha).atan() / wd;
-            let norm = (-alpha * peak_t).exp() * (wd * peak_t).sin();
-            self.stats = ResponseStats {
+            let mut stats = ResponseStats {
                 key,
                 s2,
                 s4,
-                band_share: share,
-                norm,
+                band_share: [0.0; BANDS],
+                h1: h.get(1).copied().unwrap_or(0.0),
+                r: (-alpha / fs).exp(),
+                theta: wd / fs,
             };
+            // Share of the ringing's energy in each band, from the sampled ringing's
+            // transfer function on a fine grid (cached: depends on resonance only).
+            let nyq = fs / 2.0;
+            let steps = 512 * BANDS;
+            for i in 0..steps {
+                let f = (i as f64 + 0.5) * nyq / steps as f64;
+                stats.band_share[i * BANDS / steps] += stats.mag2(f, fs);
+            }
+            let total: f64 = stats.band_share.iter().sum();
+            if total > 0.0 {
+                stats.band_share.iter_mut().for_each(|s| *s /= total);
+            }
+            self.stats = stats;
         }
         &self.stats
     }
@@ -131,21 +158,30 @@ impl Analytic {
             .collect();
         let max_order = harmonics.iter().map(|h| h.order).max().unwrap_or(0) as usize;
         let points = (4 * max_order + 4).next_power_of_two().max(8);
+        // The peak needs a finer grid than the moments: 64 points per cycle of the
+        // highest order miss the top of the waveform by at most 1 − cos(π/64) ≈ 0.1 %
+        // of that order's amplitude (4K + 4 points could miss a third of it).
+        let peak_points = (64 * max_order).max(points);
+        let wave = |a: usize, th: f64| -> f64 {
+            harmonics
+                .iter()
+                .map(|h| h.amp_g[a] * (h.order as f64 * th + h.phase).sin())
+                .sum()
+        };
         for (a, o) in out.iter_mut().enumerate() {
             let (mut m2, mut m4, mut peak) = (0.0, 0.0, 0.0f64);
             if !harmonics.is_empty() {
                 for m in 0..points {
-                    let th = std::f64::consts::TAU * m as f64 / points as f64;
-                    let p: f64 = harmonics
-                        .iter()
-                        .map(|h| h.amp_g[a] * (h.order as f64 * th + h.phase).sin())
-                        .sum();
+                    let p = wave(a, std::f64::consts::TAU * m as f64 / points as f64);
                     m2 += p * p;
                     m4 += p.powi(4);
-                    peak = peak.max(p.abs());
                 }
                 m2 /= points as f64;
                 m4 /= points as f64;
+                for m in 0..peak_points {
+                    let th = std::f64::consts::TAU * m as f64 / peak_points as f64;
+                    peak = peak.max(wave(a, th).abs());
+                }
             }
             o.m2 = m2;
             o.m4 = m4;
@@ -155,7 +191,9 @@ impl Analytic {
                 let p = h.amp_g[a] * h.amp_g[a] / 2.0;
                 o.bands[band_of(f)] += p;
                 if (VEL_LO_HZ..=vel_hi).contains(&f) {
-                    o.vel2_det += p * to_mm_s(f).powi(2);
+                    let v2 = p * to_mm_s(f).powi(2);
+                    o.vel2_det += v2;
+                    o.vel2_det_f2 += v2 / (f * f);
                 }
             }
         }
@@ -168,7 +206,9 @@ impl Analytic {
                 o.peak_det += amp;
                 o.bands[band_of(t.freq_hz)] += x2;
                 if (VEL_LO_HZ..=vel_hi).contains(&t.freq_hz) {
-                    o.vel2_det += x2 * to_mm_s(t.freq_hz).powi(2);
+                    let v2 = x2 * to_mm_s(t.freq_hz).powi(2);
+                    o.vel2_det += v2;
+                    o.vel2_det_f2 += v2 / (t.freq_hz * t.freq_hz);
                 }
             }
         }
@@ -176,9 +216,6 @@ impl Analytic {
             if imp.rate_hz <= 0.0 {
                 continue;
             }
-            let wn = std::f64::consts::TAU * imp.resonance_hz;
-            let alpha = imp.damping * wn;
-            let wd = wn * (1.0 - imp.damping * imp.damping).sqrt();
             let st = self.response(imp.resonance_hz, imp.damping, fs).clone();
             let d = imp.mod_depth;
             let ea2 = 1.0 + d * d / 2.0;
@@ -197,9 +234,13 @@ impl Analytic {
                     *b += x2 * s;
                 }
                 // Lines of the periodic train at m·λ (and sidebands at ±fm for a
-                // modulated train) in the velocity band: power 2·|λ·A·H(f)|², reduced by
-                // slip jitter at higher harmonics.
-                let mut m = 1.0;
+                // modulated train) in the velocity band. A train of impacts of peak A at
+                // rate λ has Fourier coefficient (λ/fs)·A·w·H(f) at each line (H of the
+                // sampled ringing, w = 1 for the carrier, d/2 per sideband), power
+                // 2·|coefficient|², reduced by slip jitter by e^{−(2π·m·jitter)²}. m runs
+                // from 0: the modulation itself puts a line at fm (the +fm sideband of the
+                // DC term), which the 1/f² velocity weight makes the strongest of all.
+                let mut m = 0.0;
                 while m * imp.rate_hz - imp.mod_hz <= vel_hi {
                     let fc = m * imp.rate_hz;
                     let coherence = (-(std::f64::consts::TAU * m * SLIP_JITTER).powi(2)).exp();
@@ -212,9 +253,10 @@ impl Analytic {
                         if w == 0.0 || !(VEL_LO_HZ..=vel_hi).contains(&f) {
                             continue;
                         }
-                        let c2 = (imp.rate_hz * amp * w).powi(2) * h_mag2(f, alpha, wd)
-                            / (st.norm * st.norm);
-                        o.vel2_det += 2.0 * c2 * coherence * to_mm_s(f).powi(2);
+                        let c2 = (imp.rate_hz * amp * w / fs).powi(2) * st.mag2(f, fs);
+                        let v2 = 2.0 * c2 * coherence * to_mm_s(f).powi(2);
+                        o.vel2_det += v2;
+                        o.vel2_det_f2 += v2 / (f * f);
                     }
                     m += 1.0;
                 }
@@ -282,27 +324,31 @@ impl Analytic {
         } else {
             0.0
         };
-        // Velocity: the noise part is a weighted sum of bin powers, each scattering by
-        // its own mean; Σ w_k² over bins ≈ (1/df)·∫ f⁻⁴ df (Hann-windowed bins count
-        // about 1.5× for their overlap).
+        // Velocity: a weighted sum of bin powers p_k with weights w_k = K/f_k². White
+        // noise makes each bin scatter by its own mean pn = 2σ²/N, and Hann-windowed
+        // bins overlap (HANN_BIN_OVERLAP): var = 35/18 · Σ (w_k·pn)² ≈ 35/18 · (pn·K)²/df ·
+        // ∫ f⁻⁴ df. A deterministic line of power P beside the noise scatters through
+        // the cross term 2·Re(S*·N): var = 35/9 · w²·P·pn = 35/9 · pn·K · v²_line/f².
         let df = fs / nf;
         let nyq = fs / 2.0;
         let hi = VEL_HI_HZ.min(nyq);
         let k = (STANDARD_GRAVITY * 1e3 / std::f64::consts::TAU).powi(2);
         let bin = s2 / nyq * df;
-        let var_v2 =
-            1.5 * (bin * k).powi(2) / df / 3.0 * (VEL_LO_HZ.powi(-3) - hi.powi(-3)).max(0.0);
+        let var_v2 = HANN_BIN_OVERLAP * (bin * k).powi(2) / df / 3.0
+            * (VEL_LO_HZ.powi(-3) - hi.powi(-3)).max(0.0)
+            + 2.0 * HANN_BIN_OVERLAP * bin * k * m.vel2_det_f2;
         let vel_std = if e.vel_rms_mm_s > 0.0 {
             var_v2.sqrt() / (2.0 * e.vel_rms_mm_s)
         } else {
             0.0
         };
+        // Bands: the same two terms over the band's bins (noise² and noise × the rest).
         let bins_per_band = (nf / 2.0 / BANDS as f64).max(1.0);
         let mut bands = [0.0; BANDS];
         for (b, s) in bands.iter_mut().zip(m.bands) {
             let noise = s2 / BANDS as f64;
-            *b = (noise * 1.5f64.sqrt() + 2.0 * (noise * (s - noise).max(0.0)).sqrt())
-                / bins_per_band.sqrt();
+            let var = HANN_BIN_OVERLAP * noise * (noise + 2.0 * (s - noise).max(0.0));
+            *b = (var / bins_per_band).sqrt();
         }
         AxisFeatures {
             rms_g: rms_std,
@@ -334,12 +380,4 @@ impl Analytic {
             bands_g2: bands,
         }
     }
-}
-
-/// |H(f)|² of the continuous ringing e^{−αt}·sin(ω_d t): ω_d² / |(α + iω)² + ω_d²|².
-fn h_mag2(f: f64, alpha: f64, wd: f64) -> f64 {
-    let w = std::f64::consts::TAU * f;
-    let re = alpha * alpha - w * w + wd * wd;
-    let im = 2.0 * alpha * w;
-    wd * wd / (re * re + im * im)
 }
