@@ -20,7 +20,8 @@ pub struct Cli {
     pub cmd: Command,
 }
 
-const EXIT_CODES: &str = "Exit codes: 0 success; 1 an expectation failed; 2 bad input; 3 internal or I/O error.";
+const EXIT_CODES: &str =
+    "Exit codes: 0 success; 1 an expectation failed; 2 bad input; 3 internal or I/O error.";
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
@@ -72,6 +73,42 @@ pub struct RunArgs {
     /// Summary format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Where to publish: `embedded` (a broker in this process), `mqtt://host:port`,
+    /// `mqtts://host:port`, or `none` (files only).
+    #[arg(long, default_value = "embedded")]
+    pub broker: String,
+    /// Pace publishing against sim time: `max` (as fast as possible), `realtime`, or `Nx` (e.g. `60x`).
+    #[arg(long, default_value = "max")]
+    pub speed: String,
+    /// Subscribe like a pipeline would and account for every message (received,
+    /// missing, duplicates, out of order, latency); loss fails the run.
+    #[arg(long)]
+    pub verify: bool,
+    /// Keep broker sessions across reconnects (clean session off).
+    #[arg(long)]
+    pub persistent: bool,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// Broker credentials and TLS. Passwords never come from argv.
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    /// MQTT username; the password comes from FABTWIN_MQTT_PASSWORD or --password-file.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// File holding the MQTT password (first line).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// CA certificate (PEM) for mqtts.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Client certificate (PEM) for mqtts.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Client key (PEM) for mqtts.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
 }
 
 /// `fabtwin check`.

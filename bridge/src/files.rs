@@ -21,7 +21,10 @@ pub enum OutputError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io { path: path.to_path_buf(), source }
+    move |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// A JSON-lines file being written.
@@ -40,7 +43,13 @@ impl JsonLines {
         partial.push(".partial");
         let partial = PathBuf::from(partial);
         let file = File::create(&partial).map_err(io(&partial))?;
-        Ok(JsonLines { path: path.to_path_buf(), partial, out: BufWriter::with_capacity(1 << 20, file), lines: 0, bytes: 0 })
+        Ok(JsonLines {
+            path: path.to_path_buf(),
+            partial,
+            out: BufWriter::with_capacity(1 << 20, file),
+            lines: 0,
+            bytes: 0,
+        })
     }
 
     /// Appends one line (`bytes` must be one JSON value without newlines).

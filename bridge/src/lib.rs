@@ -13,5 +13,6 @@
 
 pub mod codec;
 pub mod files;
+pub mod mqtt;
 pub mod report;
 pub mod topics;

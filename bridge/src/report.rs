@@ -64,6 +64,44 @@ pub struct Wall {
     pub speedup: f64,
 }
 
+/// What the subscriber saw (`--verify`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct VerifyReport {
+    /// Messages received, duplicates included.
+    pub received: u64,
+    /// Distinct (device, seq) received.
+    pub distinct: u64,
+    /// Sent but never received.
+    pub missing: u64,
+    /// Received more than once.
+    pub duplicates: u64,
+    /// Received after a higher seq of the same device.
+    pub out_of_order: u64,
+    /// Payloads that could not be read.
+    pub malformed: u64,
+    /// Per device.
+    pub devices: Vec<crate::mqtt::verify::DeviceReport>,
+}
+
+/// The MQTT side of a run. sent = delivered + dropped + buffered, exactly.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MqttReport {
+    /// Broker URL (no credentials).
+    pub broker: String,
+    /// Telemetry messages offered to sessions.
+    pub sent: u64,
+    /// Acknowledged by the broker (QoS 1) or written (QoS 0).
+    pub delivered: u64,
+    /// Dropped by an outbox's overflow policy.
+    pub dropped: u64,
+    /// Still held when the run ended.
+    pub buffered: u64,
+    /// Per session.
+    pub sessions: Vec<crate::mqtt::fleet::SessionReport>,
+    /// The subscriber's accounting, with `--verify`.
+    pub verify: Option<VerifyReport>,
+}
+
 /// The whole report.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct RunReport {
@@ -91,6 +129,8 @@ pub struct RunReport {
     pub expectations: Vec<ExpectationReport>,
     /// Whether every expectation held.
     pub passed: bool,
+    /// The MQTT side, when the run published (latencies there are wall-clock figures).
+    pub mqtt: Option<MqttReport>,
     /// Wall-clock figures (not deterministic).
     pub wall: Wall,
 }
@@ -111,7 +151,12 @@ pub struct RunFacts<'a> {
 
 impl RunReport {
     /// Builds the report.
-    pub fn new(scenario: &Scenario, summary: &[MachineSummary], verdicts: &[Verdict], facts: RunFacts) -> RunReport {
+    pub fn new(
+        scenario: &Scenario,
+        summary: &[MachineSummary],
+        verdicts: &[Verdict],
+        facts: RunFacts,
+    ) -> RunReport {
         let ts = |t: Option<SimTime>| t.map(|t| scenario.start.format(t));
         let machines = scenario
             .machines
@@ -131,7 +176,11 @@ impl RunReport {
             .collect();
         let expectations: Vec<ExpectationReport> = verdicts
             .iter()
-            .map(|v| ExpectationReport { expectation: v.expectation.clone(), passed: v.passed, observed: v.observed.clone() })
+            .map(|v| ExpectationReport {
+                expectation: v.expectation.clone(),
+                passed: v.passed,
+                observed: v.observed.clone(),
+            })
             .collect();
         RunReport {
             fabtwin_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -146,6 +195,7 @@ impl RunReport {
             passed: expectations.iter().all(|e| e.passed),
             machines,
             expectations,
+            mqtt: None,
             wall: facts.wall,
         }
     }
@@ -179,6 +229,8 @@ impl RunReport {
         }
         let mut report = Report::new("fabtwin run");
         report.add_test_suite(suite);
-        report.to_string().unwrap_or_else(|e| format!("<!-- junit serialisation failed: {e} -->"))
+        report
+            .to_string()
+            .unwrap_or_else(|e| format!("<!-- junit serialisation failed: {e} -->"))
     }
 }

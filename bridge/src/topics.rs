@@ -7,6 +7,7 @@
 //! | `{root}/{site}/{gateway}/{device}/status` | `online` / `offline` (last will) | yes |
 //! | `{root}/{site}/{gateway}/{device}/cmd` | commands to the device | no |
 //! | `{root}/{site}/{gateway}/{device}/reply` | replies to commands | no |
+//! | `{root}/{site}/{gateway}/status` | the gateway session's `online` / `offline` (last will) | yes |
 //! | `{root}/{site}/{gateway}/truth` | ground truth (only where a scenario publishes it) | no |
 //!
 //! A device's credentials may write only its own `telemetry`, `meta`, `status`
@@ -21,7 +22,9 @@ pub struct Topics {
 impl Topics {
     /// Topics under `root` (default `fabtwin`).
     pub fn new(root: &str) -> Topics {
-        Topics { root: root.trim_end_matches('/').to_string() }
+        Topics {
+            root: root.trim_end_matches('/').to_string(),
+        }
     }
 
     fn device(&self, site: &str, gateway: &str, device: &str, leaf: &str) -> String {
@@ -51,6 +54,16 @@ impl Topics {
     /// Command reply topic of a device.
     pub fn reply(&self, site: &str, gateway: &str, device: &str) -> String {
         self.device(site, gateway, device, "reply")
+    }
+
+    /// Retained status (online/offline, last will) of a gateway's own session.
+    pub fn gateway_status(&self, site: &str, gateway: &str) -> String {
+        format!("{}/{site}/{gateway}/status", self.root)
+    }
+
+    /// Filter matching every device's telemetry.
+    pub fn all_telemetry(&self) -> String {
+        format!("{}/+/+/+/telemetry", self.root)
     }
 
     /// Truth topic of a gateway.

@@ -116,7 +116,10 @@ fn probe_fidelity() {
         ("outer", vec![(FaultMode::BearingOuter, 0.3)]),
         ("inner", vec![(FaultMode::BearingInner, 0.3)]),
     ];
-    let w: usize = std::env::var("PW").ok().and_then(|x| x.parse().ok()).unwrap_or(8);
+    let w: usize = std::env::var("PW")
+        .ok()
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(8);
     for (name, f) in cases {
         let st = state(shaft, 0.75, &f);
         let model = sig.model(&st);
@@ -165,4 +168,38 @@ fn vec_of(f: &AxisFeatures) -> Vec<f64> {
     let mut v = vec![f.rms_g, f.peak_g, f.crest, f.kurtosis, f.vel_rms_mm_s];
     v.extend(f.bands_g2);
     v
+}
+
+#[test]
+fn probe_peak() {
+    use crate::signal::synth::Synth;
+    let sig = signature(MachineKind::Motor);
+    let shaft = 30.0 * FS / N as f64;
+    for f in [FaultMode::BearingOuter, FaultMode::BearingInner] {
+        let st = state(shaft, 0.75, &[(f, 0.3)]);
+        let mut model = sig.model(&st);
+        let full = model.clone();
+        println!("{:?} {:?}", full.harmonics, full.tones);
+        model.harmonics.clear();
+        model.tones.clear();
+        let mut out: [Vec<f64>; AXES] = Default::default();
+        let mut rng = rng_for(3, "p");
+        for k in 0..4 {
+            let t0 = k as f64 * 600.123;
+            Synth::new().burst(&model, t0, FS, N, &mut out, &mut rng);
+            let x = &out[0];
+            let mean = x.iter().sum::<f64>() / N as f64;
+            let mx = x.iter().fold(0.0f64, |m, &v| m.max(v - mean));
+            let mn = x.iter().fold(0.0f64, |m, &v| m.min(v - mean));
+            let mut full_out: [Vec<f64>; AXES] = Default::default();
+            Synth::new().burst(&full, t0, FS, N, &mut full_out, &mut rng_for(3, "q"));
+            let y = &full_out[0];
+            let mean2 = y.iter().sum::<f64>() / N as f64;
+            let my = y.iter().fold(0.0f64, |m, &v| m.max((v - mean2).abs()));
+            println!(
+                "{f:?} amp {:.4} mean {mean:.5} max {mx:.4} min {mn:.4} fullpeak {my:.4}",
+                model.impacts[0].amp_g[0]
+            );
+        }
+    }
 }

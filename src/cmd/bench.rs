@@ -27,11 +27,24 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// A motor with a growing outer-race defect, as the benchmark's workload.
 fn workload() -> (MachineSignature, MachineState) {
     let kind = MachineKind::Motor;
-    let sig = MachineSignature { kind, defaults: kind.defaults(), bearing: BearingGeometry::SKF_6205, phases: [0.3; 16] };
+    let sig = MachineSignature {
+        kind,
+        defaults: kind.defaults(),
+        bearing: BearingGeometry::SKF_6205,
+        phases: [0.3; 16],
+    };
     let mut severity = [0.0; FaultMode::ALL.len()];
     severity[FaultMode::BearingOuter.index()] = 0.3;
     severity[FaultMode::Imbalance.index()] = 0.2;
-    let state = MachineState { shaft_hz: 24.7, load: 0.8, temperature_c: 50.0, ambient_c: 22.0, current_a: 15.0, severity, running: true };
+    let state = MachineState {
+        shaft_hz: 24.7,
+        load: 0.8,
+        temperature_c: 50.0,
+        ambient_c: 22.0,
+        current_a: 15.0,
+        severity,
+        running: true,
+    };
     (sig, state)
 }
 
@@ -39,15 +52,33 @@ fn workload() -> (MachineSignature, MachineState) {
 fn window_seconds(fidelity: Fidelity, n: usize, batch: usize, reps: usize) -> f64 {
     let (sig, state) = workload();
     let model = sig.model(&state);
-    let config = Sensor { id: "vib".into(), part: Part::Iis3dwb, mounting: Mounting::Stud, axes: Axes::Xyz, odr_hz: 26_667.0, full_scale: 4.0 };
+    let config = Sensor {
+        id: "vib".into(),
+        part: Part::Iis3dwb,
+        mounting: Mounting::Stud,
+        axes: Axes::Xyz,
+        odr_hz: 26_667.0,
+        full_scale: 4.0,
+    };
     let mut sensor = SensorSim::new(config, rng_for(1, "bench"));
-    let ambient = Ambient { celsius: 22.0, hpa: 1013.25, rh_pct: 45.0 };
+    let ambient = Ambient {
+        celsius: 22.0,
+        hpa: 1013.25,
+        rh_pct: 45.0,
+    };
     let mut t = SimTime::ZERO;
     let times = (0..reps)
         .map(|_| {
             let start = Instant::now();
             for _ in 0..batch {
-                let c = Conditions { state: &state, model: &model, ambient, t, window_samples: n, fault: None };
+                let c = Conditions {
+                    state: &state,
+                    model: &model,
+                    ambient,
+                    t,
+                    window_samples: n,
+                    fault: None,
+                };
                 std::hint::black_box(sensor.acquire(&c, fidelity));
                 t = t.after(SimDuration::from_secs(600));
             }
@@ -84,14 +115,28 @@ fn synth_seconds(n: usize, batch: usize, reps: usize) -> f64 {
 }
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let (batch_raw, batch_feat, reps) = if args.quick { (3, 20_000, 3) } else { (10, 100_000, 5) };
+    let (batch_raw, batch_feat, reps) = if args.quick {
+        (3, 20_000, 3)
+    } else {
+        (10, 100_000, 5)
+    };
     let n = 32_768;
     let fs = 26_667.0;
-    println!("fabtwin bench (one core, median of {reps} repetitions; build: {})", if cfg!(debug_assertions) { "debug — use --release for real figures" } else { "release" });
+    println!(
+        "fabtwin bench (one core, median of {reps} repetitions; build: {})",
+        if cfg!(debug_assertions) {
+            "debug — use --release for real figures"
+        } else {
+            "release"
+        }
+    );
 
     let s = synth_seconds(n, batch_raw, reps);
     let samples_per_s = 3.0 * n as f64 / s;
-    println!("raw synthesis:            {:>12.1} M samples/s per core (3-axis IIS3DWB bursts with bearing impacts, noise, quantisation)", samples_per_s / 1e6);
+    println!(
+        "raw synthesis:            {:>12.1} M samples/s per core (3-axis IIS3DWB bursts with bearing impacts, noise, quantisation)",
+        samples_per_s / 1e6
+    );
 
     let w = window_seconds(Fidelity::Raw, n, batch_raw, reps);
     let window_s = n as f64 / fs;
@@ -99,14 +144,25 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "raw window + FFT features: {:>11.2} ms per 3-axis window of {n} samples ({window_s:.3} s of signal)",
         w * 1e3
     );
-    println!("IIS3DWB sensors real-time: {:>11.0} per core (3 axes, 26.667 kHz, streaming continuously, FFT features)", window_s / w);
+    println!(
+        "IIS3DWB sensors real-time: {:>11.0} per core (3 axes, 26.667 kHz, streaming continuously, FFT features)",
+        window_s / w
+    );
 
     let a = window_seconds(Fidelity::Features, n, batch_feat, reps);
-    println!("analytic windows:         {:>12.2} M windows/s per core ({:.2} M axis-windows/s; {:.2} µs per 3-axis window)", 1.0 / a / 1e6, 3.0 / a / 1e6, a * 1e6);
+    println!(
+        "analytic windows:         {:>12.2} M windows/s per core ({:.2} M axis-windows/s; {:.2} µs per 3-axis window)",
+        1.0 / a / 1e6,
+        3.0 / a / 1e6,
+        a * 1e6
+    );
 
-    let path = args.scenario.unwrap_or_else(|| PathBuf::from("scenarios/line50.ron"));
+    let path = args
+        .scenario
+        .unwrap_or_else(|| PathBuf::from("scenarios/line50.ron"));
     let (mut scenario, _) = super::load(&path)?;
-    scenario.duration = fabtwin_sim::time::SimDuration::parse(&args.duration).map_err(|e| BadInput(format!("--duration: {e}")))?;
+    scenario.duration = fabtwin_sim::time::SimDuration::parse(&args.duration)
+        .map_err(|e| BadInput(format!("--duration: {e}")))?;
     scenario.expect.clear();
     let machines = scenario.machines.len();
     let topics = Topics::default();

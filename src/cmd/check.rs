@@ -26,7 +26,10 @@ pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     for path in &args.files {
         let file = path.display().to_string();
         let outcome = std::fs::read_to_string(path)
-            .map_err(|source| fabtwin_sim::scenario::ScenarioError::Io { file: file.clone(), source })
+            .map_err(|source| fabtwin_sim::scenario::ScenarioError::Io {
+                file: file.clone(),
+                source,
+            })
             .and_then(|text| fabtwin_sim::scenario::from_str(&text, &file));
         let problems = match &outcome {
             Ok(_) => Vec::new(),
@@ -54,11 +57,23 @@ pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 .map(|(file, outcome, problems)| FileResult {
                     file,
                     valid: outcome.is_ok(),
-                    problems: problems.into_iter().map(|p| ProblemJson { line: p.line, col: p.col, path: p.path, message: p.message }).collect(),
+                    problems: problems
+                        .into_iter()
+                        .map(|p| ProblemJson {
+                            line: p.line,
+                            col: p.col,
+                            path: p.path,
+                            message: p.message,
+                        })
+                        .collect(),
                 })
                 .collect();
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
     }
-    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }

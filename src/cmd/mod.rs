@@ -2,6 +2,7 @@
 
 mod bench;
 mod check;
+mod mqtt;
 mod new;
 mod run;
 
@@ -26,7 +27,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Loads a scenario, turning its problems into a [`crate::BadInput`].
 pub fn load(path: &std::path::Path) -> anyhow::Result<(fabtwin_sim::scenario::Scenario, String)> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| crate::BadInput(format!("{file}: cannot read: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| crate::BadInput(format!("{file}: cannot read: {e}")))?;
     match fabtwin_sim::scenario::from_str(&text, &file) {
         Ok(s) => Ok((s, text)),
         Err(e) => Err(crate::BadInput(e.to_string()).into()),

@@ -17,9 +17,19 @@ const KINDS: [(&str, f64, f64); 5] = [
 /// The text of a starter scenario.
 pub fn starter(args: &NewArgs) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "// Starter scenario written by `fabtwin new`. Reference: `fabtwin schema`.");
-    let _ = writeln!(s, "Scenario(\n    name: \"{}\",\n    seed: 1,\n    duration: \"{}\",", args.name, args.duration);
-    let _ = writeln!(s, "    acquisition: (interval: \"10m\"),\n    sites: [\n        (id: \"plant1\", lines: [");
+    let _ = writeln!(
+        s,
+        "// Starter scenario written by `fabtwin new`. Reference: `fabtwin schema`."
+    );
+    let _ = writeln!(
+        s,
+        "Scenario(\n    name: \"{}\",\n    seed: 1,\n    duration: \"{}\",",
+        args.name, args.duration
+    );
+    let _ = writeln!(
+        s,
+        "    acquisition: (interval: \"10m\"),\n    sites: [\n        (id: \"plant1\", lines: ["
+    );
     let ids: Vec<String> = (1..=args.machines).map(|i| format!("m{i:04}")).collect();
     for (l, chunk) in ids.chunks(args.per_line as usize).enumerate() {
         let _ = writeln!(s, "            (id: \"line{}\", machines: [", l + 1);
@@ -41,7 +51,10 @@ pub fn starter(args: &NewArgs) -> String {
                 "        (machine: \"{id}\", mode: bearing_outer, onset: Uniform(min: \"0s\", max: \"10m\"), growth: Exponential(rate_per_day: 40.0)),"
             );
         }
-        let _ = writeln!(s, "    ],\n    expect: [\n        NoAlarm(machines: Healthy),\n        MessagesAtLeast(1),\n    ],");
+        let _ = writeln!(
+            s,
+            "    ],\n    expect: [\n        NoAlarm(machines: Healthy),\n        MessagesAtLeast(1),\n    ],"
+        );
     }
     let _ = writeln!(s, ")");
     s
@@ -57,10 +70,19 @@ pub fn new(args: NewArgs) -> anyhow::Result<ExitCode> {
         None => print!("{text}"),
         Some(path) => {
             if path.exists() {
-                return Err(BadInput(format!("{}: already exists (fabtwin new never overwrites)", path.display())).into());
+                return Err(BadInput(format!(
+                    "{}: already exists (fabtwin new never overwrites)",
+                    path.display()
+                ))
+                .into());
             }
             std::fs::write(path, &text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            eprintln!("wrote {} ({} machines); try: fabtwin run {}", path.display(), args.machines, path.display());
+            eprintln!(
+                "wrote {} ({} machines); try: fabtwin run {}",
+                path.display(),
+                args.machines,
+                path.display()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

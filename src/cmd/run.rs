@@ -1,33 +1,49 @@
-//! `fabtwin run`: run a scenario headless, as fast as possible, and write
-//! telemetry (JSON lines, one message per device per gateway publish, as MQTT
-//! would carry them), truth (apart), report.json and junit.xml.
+//! `fabtwin run`: run a scenario headless and write telemetry (JSON lines, one
+//! message per device per gateway publish, as MQTT carries them), truth
+//! (apart), report.json and junit.xml; by default also publish the telemetry to
+//! a broker (the embedded one unless `--broker` names another).
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use fabtwin_bridge::codec::json;
 use fabtwin_bridge::files::{JsonLines, write_atomic};
-use fabtwin_bridge::report::{RunFacts, RunReport, Totals, Wall};
+use fabtwin_bridge::mqtt::fleet::Fleet;
+use fabtwin_bridge::mqtt::verify::{Subscriber, wall_ns};
+use fabtwin_bridge::report::{
+    ExpectationReport, MqttReport, RunFacts, RunReport, Totals, VerifyReport, Wall,
+};
 use fabtwin_bridge::topics::Topics;
 use fabtwin_sim::device::Fidelity;
 use fabtwin_sim::world::World;
 
+use super::mqtt::{Speed, Target};
 use crate::cli::{FidelityArg, Format, RunArgs};
 
 /// One line of telemetry.jsonl: `{"topic": …, "payload": {…}}`.
 fn envelope(topic: &str, payload: &[u8]) -> Vec<u8> {
     let mut line = Vec::with_capacity(payload.len() + topic.len() + 24);
     line.extend_from_slice(b"{\"topic\":");
-    line.extend_from_slice(serde_json::to_string(topic).expect("a string serialises").as_bytes());
+    line.extend_from_slice(
+        serde_json::to_string(topic)
+            .expect("a string serialises")
+            .as_bytes(),
+    );
     line.extend_from_slice(b",\"payload\":");
     line.extend_from_slice(payload);
     line.push(b'}');
     line
+}
+
+struct Files {
+    telemetry: JsonLines,
+    truth: JsonLines,
 }
 
 pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
@@ -39,8 +55,25 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         FidelityArg::Raw => Fidelity::Raw,
         FidelityArg::Features => Fidelity::Features,
     };
-    let out: PathBuf = args.out.clone().unwrap_or_else(|| Path::new("out").join(&scenario.name));
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create output directory {}", out.display()))?;
+    let speed = super::mqtt::speed(&args.speed)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let prefix = format!("fabtwin-{}-", scenario.name);
+    let target = runtime.block_on(async {
+        super::mqtt::target(&args.broker, &args.auth, args.persistent, &prefix)
+    })?;
+    if args.verify && target.is_none() {
+        return Err(crate::BadInput("--verify needs a broker (not --broker none)".into()).into());
+    }
+    let out: PathBuf = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(&scenario.name));
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create output directory {}", out.display()))?;
     let topics = Topics::default();
 
     let mut meta = JsonLines::create(&out.join("meta.jsonl"))?;
@@ -50,31 +83,26 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     }
     meta.finish()?;
 
-    let mut telemetry = JsonLines::create(&out.join("telemetry.jsonl"))?;
-    let mut truth = JsonLines::create(&out.join("truth.jsonl"))?;
+    let mut files = Files {
+        telemetry: JsonLines::create(&out.join("telemetry.jsonl"))?,
+        truth: JsonLines::create(&out.join("truth.jsonl"))?,
+    };
     let total_s = scenario.duration.as_secs_f64();
     let bar = progress(total_s as u64, quiet);
     let started = Instant::now();
     let mut world = World::new(scenario, fidelity);
-    let mut totals = Totals::default();
-    while let Some(step) = world.step() {
-        let sc = world.scenario();
-        for m in &step.telemetry {
-            let msg = json::telemetry(sc, &topics, m);
-            totals.messages += 1;
-            totals.readings += m.readings.len() as u64;
-            totals.telemetry_bytes += msg.payload.len() as u64;
-            telemetry.line(&envelope(&msg.topic, &msg.payload))?;
-        }
-        for r in &step.truth {
-            truth.line(&json::truth(sc, r))?;
-            totals.truth_records += 1;
-        }
-        bar.set_position(step.t.as_secs_f64() as u64);
-    }
+    let (totals, mqtt) = runtime.block_on(simulate(
+        &mut world,
+        &mut files,
+        target,
+        &topics,
+        speed,
+        args.verify,
+        &bar,
+    ))?;
     bar.finish_and_clear();
-    telemetry.finish()?;
-    truth.finish()?;
+    files.telemetry.finish()?;
+    files.truth.finish()?;
     let seconds = started.elapsed().as_secs_f64();
 
     let scenario = world.scenario();
@@ -84,13 +112,148 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         text: &text,
         fidelity: fidelity.name(),
         totals,
-        wall: Wall { seconds, speedup: if seconds > 0.0 { total_s / seconds } else { 0.0 } },
+        wall: Wall {
+            seconds,
+            speedup: if seconds > 0.0 {
+                total_s / seconds
+            } else {
+                0.0
+            },
+        },
     };
-    let report = RunReport::new(scenario, world.summary(), &verdicts, facts);
+    let mut report = RunReport::new(scenario, world.summary(), &verdicts, facts);
+    if let Some(m) = &mqtt
+        && let Some(v) = &m.verify
+    {
+        let passed = v.missing == 0 && m.dropped == 0;
+        report.expectations.push(ExpectationReport {
+            expectation: format!("every message sent to {} reaches a subscriber", m.broker),
+            passed,
+            observed: format!(
+                "sent {}, delivered {}, dropped {}, received {} ({} distinct), missing {}, duplicates {}",
+                m.sent, m.delivered, m.dropped, v.received, v.distinct, v.missing, v.duplicates
+            ),
+        });
+        report.passed &= passed;
+    }
+    report.mqtt = mqtt;
     write_atomic(&out.join("report.json"), &report.to_json())?;
     write_atomic(&out.join("junit.xml"), report.to_junit().as_bytes())?;
+    print_summary(&report, args.format, quiet, &out, scenario);
+    Ok(if report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
 
-    match args.format {
+async fn simulate(
+    world: &mut World,
+    files: &mut Files,
+    target: Option<Target>,
+    topics: &Topics,
+    speed: Speed,
+    verify: bool,
+    bar: &ProgressBar,
+) -> anyhow::Result<(Totals, Option<MqttReport>)> {
+    let mut fleet = target
+        .as_ref()
+        .map(|t| Fleet::connect(world.scenario(), topics, &t.connect));
+    let mut subscriber = match (&target, verify) {
+        (Some(t), true) => {
+            let mut s = Subscriber::start(
+                &t.connect.host,
+                t.connect.port,
+                &format!("{}verify", t.connect.client_prefix),
+                &topics.all_telemetry(),
+                t.connect.credentials.clone(),
+            );
+            if !s.ready(Duration::from_secs(10)).await {
+                anyhow::bail!(
+                    "the verifying subscriber could not subscribe at {} within 10 s",
+                    t.url
+                );
+            }
+            Some(s)
+        }
+        (None, true) => {
+            return Err(
+                crate::BadInput("--verify needs a broker (not --broker none)".into()).into(),
+            );
+        }
+        _ => None,
+    };
+    let mut totals = Totals::default();
+    let wall0 = tokio::time::Instant::now();
+    while let Some(step) = world.step() {
+        if let Speed::Factor(f) = speed {
+            tokio::time::sleep_until(wall0 + Duration::from_secs_f64(step.t.as_secs_f64() / f))
+                .await;
+        }
+        let sc = world.scenario();
+        for m in &step.telemetry {
+            let msg = json::telemetry(sc, topics, m);
+            totals.messages += 1;
+            totals.readings += m.readings.len() as u64;
+            totals.telemetry_bytes += msg.payload.len() as u64;
+            files.telemetry.line(&envelope(&msg.topic, &msg.payload))?;
+            if let Some(f) = fleet.as_mut() {
+                f.send(sc, m, wall_ns()).await;
+            }
+        }
+        for r in &step.truth {
+            files.truth.line(&json::truth(sc, r))?;
+            totals.truth_records += 1;
+        }
+        bar.set_position(step.t.as_secs_f64() as u64);
+    }
+    let (Some(target), Some(fleet)) = (target, fleet) else {
+        return Ok((totals, None));
+    };
+    let last_seq: BTreeMap<String, u64> = fleet.last_seq.clone();
+    let sessions = fleet.finish(Duration::from_secs(60)).await;
+    let sent: u64 = sessions.iter().map(|s| s.sent).sum();
+    let verify = match subscriber.take() {
+        Some(s) => {
+            let tally = s
+                .finish(sent, Duration::from_millis(300), Duration::from_secs(30))
+                .await;
+            let devices = tally.report(&last_seq);
+            Some(VerifyReport {
+                received: tally.received(),
+                distinct: tally.distinct(),
+                missing: devices.iter().map(|d| d.missing).sum(),
+                duplicates: devices.iter().map(|d| d.duplicates).sum(),
+                out_of_order: devices.iter().map(|d| d.out_of_order).sum(),
+                malformed: tally.malformed,
+                devices,
+            })
+        }
+        None => None,
+    };
+    let report = MqttReport {
+        broker: match &target.embedded {
+            Some(b) => format!("embedded (mqtt://{})", b.addr()),
+            None => target.url.to_string(),
+        },
+        sent,
+        delivered: sessions.iter().map(|s| s.delivered).sum(),
+        dropped: sessions.iter().map(|s| s.dropped).sum(),
+        buffered: sessions.iter().map(|s| s.buffered).sum(),
+        sessions,
+        verify,
+    };
+    Ok((totals, Some(report)))
+}
+
+fn print_summary(
+    report: &RunReport,
+    format: Format,
+    quiet: bool,
+    out: &Path,
+    scenario: &fabtwin_sim::scenario::Scenario,
+) {
+    match format {
         Format::Json => println!("{}", String::from_utf8_lossy(&report.to_json()).trim_end()),
         Format::Text if !quiet => {
             println!(
@@ -98,7 +261,7 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
                 report.scenario,
                 report.machines.len(),
                 fabtwin_sim::time::SimDuration(scenario.duration.0),
-                seconds,
+                report.wall.seconds,
                 report.wall.speedup,
                 report.fidelity,
                 report.seed
@@ -110,17 +273,32 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
                 report.totals.truth_records,
                 out.display()
             );
-            let alarms: Vec<&str> = report.machines.iter().filter(|m| m.first_alarm.is_some()).map(|m| m.id.as_str()).collect();
+            if let Some(m) = &report.mqtt {
+                println!(
+                    "  mqtt {}: sent {}, delivered {}, dropped {}, buffered {}",
+                    m.broker, m.sent, m.delivered, m.dropped, m.buffered
+                );
+            }
+            let alarms: Vec<&str> = report
+                .machines
+                .iter()
+                .filter(|m| m.first_alarm.is_some())
+                .map(|m| m.id.as_str())
+                .collect();
             if !alarms.is_empty() {
                 println!("  alarms on: {}", alarms.join(", "));
             }
             for e in &report.expectations {
-                println!("  [{}] {} — {}", if e.passed { "pass" } else { "FAIL" }, e.expectation, e.observed);
+                println!(
+                    "  [{}] {} — {}",
+                    if e.passed { "pass" } else { "FAIL" },
+                    e.expectation,
+                    e.observed
+                );
             }
         }
         Format::Text => {}
     }
-    Ok(if report.passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// A progress bar over sim seconds, drawn only when both stdout and stderr are terminals.
@@ -128,7 +306,9 @@ fn progress(len: u64, quiet: bool) -> ProgressBar {
     let bar = ProgressBar::new(len.max(1));
     if quiet || !std::io::stdout().is_terminal() || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
-    } else if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {percent}% sim time, eta {eta}") {
+    } else if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {percent}% sim time, eta {eta}",
+    ) {
         bar.set_style(style);
     }
     bar

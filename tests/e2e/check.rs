@@ -33,15 +33,22 @@ fn every_problem_is_reported_with_its_position_golden() {
     let o = fabtwin(&["check", &file]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr).replace(&file, "broken.ron");
-    let golden = std::fs::read_to_string(super::root().join("tests/golden/check_broken.txt")).expect("golden file");
-    assert_eq!(stderr, golden, "stderr differs from tests/golden/check_broken.txt");
+    let golden = std::fs::read_to_string(super::root().join("tests/golden/check_broken.txt"))
+        .expect("golden file");
+    assert_eq!(
+        stderr, golden,
+        "stderr differs from tests/golden/check_broken.txt"
+    );
 }
 
 #[test]
 fn check_json_lists_problems_per_file() {
     let dir = tempdir();
     let file = write(dir.path(), "broken.ron", BROKEN);
-    let good = super::root().join("scenarios/quickstart.ron").display().to_string();
+    let good = super::root()
+        .join("scenarios/quickstart.ron")
+        .display()
+        .to_string();
     let o = fabtwin(&["check", "--format", "json", &good, &file]);
     assert_eq!(o.status.code(), Some(2));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
@@ -54,7 +61,11 @@ fn check_json_lists_problems_per_file() {
 #[test]
 fn syntax_error_names_line_and_column() {
     let dir = tempdir();
-    let file = write(dir.path(), "syntax.ron", "Scenario(\n    name: \"x\"\n    duration: \"1h\",\n)\n");
+    let file = write(
+        dir.path(),
+        "syntax.ron",
+        "Scenario(\n    name: \"x\"\n    duration: \"1h\",\n)\n",
+    );
     let o = fabtwin(&["check", &file]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -65,10 +76,18 @@ fn syntax_error_names_line_and_column() {
 fn missing_file_and_bad_flags_are_bad_input() {
     let o = fabtwin(&["check", "no/such/file.ron"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/file.ron: cannot read"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no/such/file.ron: cannot read"),
+        "{}",
+        text(&o)
+    );
     let o = fabtwin(&["run", "scenarios/quickstart.ron", "--fidelity", "exact"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("possible values: raw, features"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("possible values: raw, features"),
+        "{}",
+        text(&o)
+    );
     let o = fabtwin(&["run", "no/such/file.ron"]);
     assert_eq!(o.status.code(), Some(2));
 }
@@ -78,7 +97,19 @@ fn schema_documents_every_section() {
     let o = fabtwin(&["schema"]);
     assert_eq!(o.status.code(), Some(0));
     let s = String::from_utf8_lossy(&o.stdout);
-    for section in ["Scenario", "Machine", "Sensor", "Gateway", "Degradation", "FaultKind", "RandomFault", "Expect"] {
-        assert!(s.contains(&format!("\n{section}")), "schema lacks {section}");
+    for section in [
+        "Scenario",
+        "Machine",
+        "Sensor",
+        "Gateway",
+        "Degradation",
+        "FaultKind",
+        "RandomFault",
+        "Expect",
+    ] {
+        assert!(
+            s.contains(&format!("\n{section}")),
+            "schema lacks {section}"
+        );
     }
 }

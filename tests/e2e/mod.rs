@@ -35,7 +35,11 @@ pub fn fabtwin(args: &[&str]) -> Output {
 
 /// stdout and stderr as text, for failure messages.
 pub fn text(o: &Output) -> String {
-    format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// A fresh temporary directory, removed on drop.

@@ -8,7 +8,15 @@ fn starter_scenarios_check_and_run() {
     for (n, faults) in [(1, false), (23, true)] {
         let file = dir.path().join(format!("s{n}.ron")).display().to_string();
         let count = n.to_string();
-        let mut args = vec!["new", "--machines", &count, "--out", &file, "--name", "starter"];
+        let mut args = vec![
+            "new",
+            "--machines",
+            &count,
+            "--out",
+            &file,
+            "--name",
+            "starter",
+        ];
         if faults {
             args.push("--with-faults");
         }

@@ -16,14 +16,30 @@ fn every_shipped_scenario_runs_and_passes_its_expectations() {
         let out = dir.path().join(&name);
         let o = fabtwin(&["run", &p, "--out", &out.display().to_string()]);
         assert_eq!(o.status.code(), Some(0), "{p}: {}", text(&o));
-        for f in ["telemetry.jsonl", "truth.jsonl", "meta.jsonl", "report.json", "junit.xml"] {
+        for f in [
+            "telemetry.jsonl",
+            "truth.jsonl",
+            "meta.jsonl",
+            "report.json",
+            "junit.xml",
+        ] {
             assert!(out.join(f).exists(), "{p}: {f} missing");
-            assert!(!out.join(format!("{f}.partial")).exists(), "{p}: {f}.partial left behind");
+            assert!(
+                !out.join(format!("{f}.partial")).exists(),
+                "{p}: {f}.partial left behind"
+            );
         }
         let report: serde_json::Value = serde_json::from_slice(&read(&out, "report.json")).unwrap();
         assert_eq!(report["passed"], true);
-        let lines = read(&out, "telemetry.jsonl").split(|&b| b == b'\n').filter(|l| !l.is_empty()).count() as u64;
-        assert_eq!(report["totals"]["messages"].as_u64(), Some(lines), "{p}: report counts every telemetry line");
+        let lines = read(&out, "telemetry.jsonl")
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count() as u64;
+        assert_eq!(
+            report["totals"]["messages"].as_u64(),
+            Some(lines),
+            "{p}: report counts every telemetry line"
+        );
         let junit = String::from_utf8(read(&out, "junit.xml")).unwrap();
         let cases = report["expectations"].as_array().unwrap().len().max(1);
         assert_eq!(junit.matches("<testcase").count(), cases, "{junit}");
@@ -34,7 +50,12 @@ fn every_shipped_scenario_runs_and_passes_its_expectations() {
 fn telemetry_messages_carry_device_seq_and_sim_timestamps() {
     let dir = tempdir();
     let out = dir.path().join("q");
-    let o = fabtwin(&["run", "scenarios/quickstart.ron", "--out", &out.display().to_string()]);
+    let o = fabtwin(&[
+        "run",
+        "scenarios/quickstart.ron",
+        "--out",
+        &out.display().to_string(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let mut next_seq = std::collections::BTreeMap::new();
     let body = String::from_utf8(read(&out, "telemetry.jsonl")).unwrap();
@@ -42,14 +63,25 @@ fn telemetry_messages_carry_device_seq_and_sim_timestamps() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         let p = &v["payload"];
         let device = p["device"].as_str().unwrap().to_string();
-        assert!(v["topic"].as_str().unwrap().ends_with(&format!("/{device}/telemetry")));
+        assert!(
+            v["topic"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/{device}/telemetry"))
+        );
         let seq = p["seq"].as_u64().unwrap();
         let want = next_seq.entry(device.clone()).or_insert(0u64);
         assert_eq!(seq, *want, "{device}: seq runs from 0 without gaps");
         *want += 1;
-        assert!(p["ts"].as_str().unwrap().starts_with("2026-01-01T"), "{line}");
+        assert!(
+            p["ts"].as_str().unwrap().starts_with("2026-01-01T"),
+            "{line}"
+        );
         for r in p["readings"].as_array().unwrap() {
-            assert!(r["ts"].as_str().unwrap() < p["ts"].as_str().unwrap(), "a reading is acquired before it is published");
+            assert!(
+                r["ts"].as_str().unwrap() < p["ts"].as_str().unwrap(),
+                "a reading is acquired before it is published"
+            );
         }
         // Truth never rides in telemetry.
         assert!(!line.contains("rul") && !line.contains("health"), "{line}");
@@ -74,22 +106,118 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
     let b = run("b", &[]);
     let c = run("c", &["--seed", "43"]);
     for f in ["telemetry.jsonl", "truth.jsonl", "meta.jsonl", "junit.xml"] {
-        assert!(read(&a, f) == read(&b, f), "{f} differs between two runs with one seed");
+        assert!(
+            read(&a, f) == read(&b, f),
+            "{f} differs between two runs with one seed"
+        );
     }
     assert!(read(&a, "telemetry.jsonl") != read(&c, "telemetry.jsonl"));
     let strip = |d: &std::path::Path| {
         let mut v: serde_json::Value = serde_json::from_slice(&read(d, "report.json")).unwrap();
-        v.as_object_mut().unwrap().remove("wall");
+        let o = v.as_object_mut().unwrap();
+        o.remove("wall");
+        // The MQTT section holds the embedded broker's port and wall-clock latencies.
+        o.remove("mqtt");
         v
     };
-    assert_eq!(strip(&a), strip(&b), "report.json differs beyond its wall-clock figures");
+    assert_eq!(
+        strip(&a),
+        strip(&b),
+        "report.json differs beyond its wall-clock figures"
+    );
+}
+
+#[test]
+fn publishes_to_the_embedded_broker_and_accounts_for_every_message() {
+    let dir = tempdir();
+    let out = dir.path().join("v");
+    let o = fabtwin(&[
+        "run",
+        "scenarios/quickstart.ron",
+        "--verify",
+        "--out",
+        &out.display().to_string(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let m = &r["mqtt"];
+    let sent = m["sent"].as_u64().unwrap();
+    assert_eq!(sent, r["totals"]["messages"].as_u64().unwrap());
+    assert_eq!(
+        m["delivered"].as_u64().unwrap()
+            + m["dropped"].as_u64().unwrap()
+            + m["buffered"].as_u64().unwrap(),
+        sent
+    );
+    assert_eq!(
+        m["delivered"].as_u64(),
+        Some(sent),
+        "QoS 1 on a healthy link: every message acknowledged"
+    );
+    let v = &m["verify"];
+    assert_eq!(v["distinct"].as_u64(), Some(sent));
+    assert_eq!(v["missing"].as_u64(), Some(0));
+    assert_eq!(v["devices"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn broker_flags_are_checked() {
+    for (flags, needle) in [
+        (
+            vec!["--broker", "http://x"],
+            "valid: embedded, mqtt://host:port",
+        ),
+        (
+            vec!["--broker", "mqtt://user:pw@127.0.0.1:1883"],
+            "credentials do not go in the URL",
+        ),
+        (vec!["--speed", "fast"], "valid: max, realtime"),
+        (
+            vec!["--broker", "none", "--verify"],
+            "--verify needs a broker",
+        ),
+        (
+            vec!["--broker", "mqtts://127.0.0.1:8883"],
+            "needs --ca FILE",
+        ),
+        (
+            vec!["--username", "dev1", "--broker", "mqtt://127.0.0.1:1"],
+            "needs a password",
+        ),
+    ] {
+        let mut args = vec![
+            "run",
+            "scenarios/quickstart.ron",
+            "--out",
+            "/tmp/fabtwin-never-written",
+        ];
+        args.extend(flags.iter().copied());
+        let o = super::fabtwin(&args);
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(needle),
+            "{flags:?}: {}",
+            text(&o)
+        );
+    }
 }
 
 #[test]
 fn raw_fidelity_runs_the_quickstart() {
     let dir = tempdir();
     let out = dir.path().join("raw");
-    let o = fabtwin(&["run", "scenarios/quickstart.ron", "--fidelity", "raw", "--out", &out.display().to_string(), "--format", "json"]);
+    let o = fabtwin(&[
+        "run",
+        "scenarios/quickstart.ron",
+        "--fidelity",
+        "raw",
+        "--out",
+        &out.display().to_string(),
+        "--format",
+        "json",
+    ]);
     assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["fidelity"], "raw");
@@ -114,8 +242,14 @@ fn a_failed_expectation_exits_1_and_fails_in_junit() {
     let o = fabtwin(&["run", &file, "--out", &out.display().to_string()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("[FAIL] m1 raises alarm within 30m of fault onset — no alarm was raised"), "{stdout}");
-    assert!(stdout.contains("[FAIL] at least 1000 telemetry messages — 6 messages"), "{stdout}");
+    assert!(
+        stdout.contains("[FAIL] m1 raises alarm within 30m of fault onset — no alarm was raised"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[FAIL] at least 1000 telemetry messages — 6 messages"),
+        "{stdout}"
+    );
     let junit = String::from_utf8(read(&out, "junit.xml")).unwrap();
     assert_eq!(junit.matches("<failure").count(), 2, "{junit}");
 }

@@ -53,12 +53,28 @@ struct ReadingJson<'a> {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum ValuesJson {
-    Vibration { axes: Vec<AxisJson>, vel_rms_mm_s: f32, zone: Zone },
-    Temperature { temperature_c: f32 },
-    Humidity { humidity_pct: f32, temperature_c: f32 },
-    Pressure { pressure_hpa: f32 },
-    Sound { spl_db: f32, peak_pa: f32 },
-    Missing { missing: bool },
+    Vibration {
+        axes: Vec<AxisJson>,
+        vel_rms_mm_s: f32,
+        zone: Zone,
+    },
+    Temperature {
+        temperature_c: f32,
+    },
+    Humidity {
+        humidity_pct: f32,
+        temperature_c: f32,
+    },
+    Pressure {
+        pressure_hpa: f32,
+    },
+    Sound {
+        spl_db: f32,
+        peak_pa: f32,
+    },
+    Missing {
+        missing: bool,
+    },
 }
 
 #[derive(Serialize)]
@@ -86,21 +102,40 @@ fn axis(axis: char, f: &AxisFeatures) -> AxisJson {
 
 fn values(v: &Values) -> ValuesJson {
     match v {
-        Values::Vibration { axes, vel_rms_mm_s, zone } => ValuesJson::Vibration {
+        Values::Vibration {
+            axes,
+            vel_rms_mm_s,
+            zone,
+        } => ValuesJson::Vibration {
             axes: axes.iter().map(|a| axis(a.axis, &a.features)).collect(),
             vel_rms_mm_s: *vel_rms_mm_s as f32,
             zone: *zone,
         },
-        Values::Temperature { celsius } => ValuesJson::Temperature { temperature_c: *celsius as f32 },
-        Values::Humidity { rh_pct, celsius } => ValuesJson::Humidity { humidity_pct: *rh_pct as f32, temperature_c: *celsius as f32 },
-        Values::Pressure { hpa } => ValuesJson::Pressure { pressure_hpa: *hpa as f32 },
-        Values::Sound { spl_db, peak_pa } => ValuesJson::Sound { spl_db: *spl_db as f32, peak_pa: *peak_pa as f32 },
+        Values::Temperature { celsius } => ValuesJson::Temperature {
+            temperature_c: *celsius as f32,
+        },
+        Values::Humidity { rh_pct, celsius } => ValuesJson::Humidity {
+            humidity_pct: *rh_pct as f32,
+            temperature_c: *celsius as f32,
+        },
+        Values::Pressure { hpa } => ValuesJson::Pressure {
+            pressure_hpa: *hpa as f32,
+        },
+        Values::Sound { spl_db, peak_pa } => ValuesJson::Sound {
+            spl_db: *spl_db as f32,
+            peak_pa: *peak_pa as f32,
+        },
         Values::Missing => ValuesJson::Missing { missing: true },
     }
 }
 
 fn reading<'a>(scenario: &Scenario, r: &'a Reading) -> ReadingJson<'a> {
-    ReadingJson { sensor: &r.sensor, part: r.part.spec().name, ts: scenario.start.format(r.t), values: values(&r.values) }
+    ReadingJson {
+        sensor: &r.sensor,
+        part: r.part.spec().name,
+        ts: scenario.start.format(r.t),
+        values: values(&r.values),
+    }
 }
 
 /// Encodes one telemetry message for its device's telemetry topic.
@@ -112,13 +147,29 @@ pub fn telemetry(scenario: &Scenario, topics: &Topics, m: &Telemetry) -> Message
         seq: m.seq,
         ts: scenario.start.format(m.t),
         ts_ns: scenario.start.unix_nanos(m.t),
-        status: StatusJson { level: m.status.level, zone: m.status.zone, reasons: m.status.reasons.clone() },
+        status: StatusJson {
+            level: m.status.level,
+            zone: m.status.zone,
+            reasons: m.status.reasons.clone(),
+        },
         readings: m.readings.iter().map(|r| reading(scenario, r)).collect(),
     };
     Message {
         topic: topics.telemetry(&machine.site, &gateway.id, &machine.id),
-        payload: serde_json::to_vec(&body).expect("telemetry serialises: only strings, numbers and arrays"),
+        payload: serde_json::to_vec(&body)
+            .expect("telemetry serialises: only strings, numbers and arrays"),
     }
+}
+
+/// The payload with a wall-clock send stamp `"sent_ns"` added (for latency;
+/// determinism checks ignore it, and files never carry it).
+pub fn with_sent_ns(payload: &[u8], wall_ns: u64) -> Vec<u8> {
+    let mut out = payload.to_vec();
+    if out.last() == Some(&b'}') {
+        out.pop();
+        out.extend_from_slice(format!(",\"sent_ns\":{wall_ns}}}").as_bytes());
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -182,7 +233,10 @@ pub fn meta(scenario: &Scenario, topics: &Topics, machine: usize) -> Message {
             })
             .collect(),
     };
-    Message { topic: topics.meta(&m.site, &g.id, &m.id), payload: serde_json::to_vec(&body).expect("metadata serialises") }
+    Message {
+        topic: topics.meta(&m.site, &g.id, &m.id),
+        payload: serde_json::to_vec(&body).expect("metadata serialises"),
+    }
 }
 
 #[derive(Serialize)]
@@ -227,11 +281,25 @@ pub fn truth(scenario: &Scenario, r: &TruthRecord) -> Vec<u8> {
         ts: ts(r.t),
         ts_ns: scenario.start.unix_nanos(r.t),
         health: r.health.name(),
-        modes: r.modes.iter().map(|m| ModeJson { mode: m.mode.name(), severity: m.severity as f32, onset: ts(m.onset), origin: m.origin }).collect(),
+        modes: r
+            .modes
+            .iter()
+            .map(|m| ModeJson {
+                mode: m.mode.name(),
+                severity: m.severity as f32,
+                onset: ts(m.onset),
+                origin: m.origin,
+            })
+            .collect(),
         sensor_faults: r
             .sensor_faults
             .iter()
-            .map(|s| SensorFaultJson { sensor: &s.sensor, fault: s.fault, onset: ts(s.onset), origin: s.origin })
+            .map(|s| SensorFaultJson {
+                sensor: &s.sensor,
+                fault: s.fault,
+                onset: ts(s.onset),
+                origin: s.origin,
+            })
             .collect(),
         failure_at: r.failure_at.map(ts),
         rul_s: r.rul_s,

@@ -1,3 +1,4 @@
 //! Codecs: pure functions from the model's values to payload bytes.
 
 pub mod json;
+pub mod sparkplug;

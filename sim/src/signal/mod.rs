@@ -165,8 +165,10 @@ impl MachineSignature {
         // Late bearing damage opens clearance: the shaft starts to rattle in its seat,
         // so broadband velocity (insensitive to early damage) grows explosively near
         // the end of life, as in the IMS run-to-failure records.
-        let bearing = state.severity(FaultMode::BearingOuter) + state.severity(FaultMode::BearingInner);
-        let loose = state.severity(FaultMode::Looseness) + BEARING_CLEARANCE_LOOSENESS * bearing.powi(3);
+        let bearing =
+            state.severity(FaultMode::BearingOuter) + state.severity(FaultMode::BearingInner);
+        let loose =
+            state.severity(FaultMode::Looseness) + BEARING_CLEARANCE_LOOSENESS * bearing.powi(3);
         if loose > 0.0 {
             // Truncated waveform: harmonics 1× … 10×, slowly decaying, in all directions.
             for k in 1..=10usize {

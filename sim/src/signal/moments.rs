@@ -36,7 +36,6 @@ struct ResponseStats {
     key: (u64, u64, u64),
     s2: f64,
     s4: f64,
-    band_share: [f64; BANDS],
     /// h[1] of the sample-normalised ringing, and its pole radius r and angle θ
     /// (per sample): h[n] = h[1]/(r·sinθ)·rⁿ·sin(θn).
     h1: f64,
@@ -48,12 +47,99 @@ impl ResponseStats {
     /// |H(e^{iω})|² of the sampled ringing at `f` (ω = 2πf/fs): what one impact of
     /// unit peak puts at that frequency, in the units of a DFT sum over samples.
     fn mag2(&self, f: f64, fs: f64) -> f64 {
+        let (re, im) = self.transfer(f, fs);
+        re * re + im * im
+    }
+
+    /// H(e^{iω}) = h[1]·e^{−iω} / (1 − 2r·cosθ·e^{−iω} + r²·e^{−2iω}), as (re, im).
+    fn transfer(&self, f: f64, fs: f64) -> (f64, f64) {
         let w = std::f64::consts::TAU * f / fs;
         let k = 2.0 * self.r * self.theta.cos();
         let r2 = self.r * self.r;
-        let re = 1.0 - k * w.cos() + r2 * (2.0 * w).cos();
-        let im = k * w.sin() - r2 * (2.0 * w).sin();
-        self.h1 * self.h1 / (re * re + im * im)
+        let (dre, dim) = (
+            1.0 - k * w.cos() + r2 * (2.0 * w).cos(),
+            k * w.sin() - r2 * (2.0 * w).sin(),
+        );
+        let d2 = dre * dre + dim * dim;
+        let (s, c) = w.sin_cos();
+        (
+            self.h1 * (c * dre - s * dim) / d2,
+            -self.h1 * (s * dre + c * dim) / d2,
+        )
+    }
+}
+
+/// Where a train of unit-peak impacts puts its power: the window mean it adds, its
+/// AC power per band, and its velocity mean square, per g² of impact peak.
+///
+/// A train at rate λ with slip jitter J (fraction of the period) and modulation
+/// 1 + d·cos(2π·fm·τ) is, in spectrum, a line at each m·λ with Fourier coefficient
+/// (λ/fs)·H(m·λ) and sidebands at m·λ ± fm with (λ/fs)·(d/2)·H(m·λ ± fm), all kept
+/// with coherence e^{−(2π·m·J)²}, plus what the jitter takes from them spread as a
+/// continuous density 2·λ·E[(1 + d·cos)²]·|H(f)|²/fs² · (1 − e^{−(2π·J·f/λ)²}).
+/// The m = 0 carrier is the DC the edge removes; the m = 0 sideband at fm is the
+/// modulation itself, which the 1/f² velocity weight makes the strongest line of all.
+#[derive(Clone, Copy, Debug, Default)]
+struct TrainSpectrum {
+    /// Mean of the train, g per g of peak: (λ/fs)·H(0).
+    dc: f64,
+    /// AC mean square per band, g² per g² of peak.
+    bands: [f64; BANDS],
+    /// Velocity mean square over the ISO band, (mm/s)² per g² of peak.
+    vel2: f64,
+    /// Σ over the coherent lines in the ISO band of their velocity mean square / f².
+    vel2_f2: f64,
+}
+
+impl TrainSpectrum {
+    fn of(st: &ResponseStats, imp: &super::Impacts, fs: f64, vel_hi: f64) -> TrainSpectrum {
+        let nyq = fs / 2.0;
+        let (lambda, fm, d) = (imp.rate_hz, imp.mod_hz, imp.mod_depth);
+        let band_of = |f: f64| ((f / nyq * BANDS as f64) as usize).min(BANDS - 1);
+        let k_vel = (STANDARD_GRAVITY * 1e3 / std::f64::consts::TAU).powi(2);
+        let in_vel = |f: f64| (VEL_LO_HZ..=vel_hi).contains(&f);
+        let mut out = TrainSpectrum {
+            dc: lambda / fs * st.transfer(0.0, fs).0,
+            ..TrainSpectrum::default()
+        };
+        let mut m = 0.0f64;
+        loop {
+            let coherence = (-(std::f64::consts::TAU * m * SLIP_JITTER).powi(2)).exp();
+            if m * lambda - fm >= nyq || coherence < 1e-12 {
+                break;
+            }
+            let carrier = if m > 0.0 { 1.0 } else { 0.0 };
+            for (f, w) in [
+                (m * lambda, carrier),
+                (m * lambda - fm, d / 2.0),
+                (m * lambda + fm, d / 2.0),
+            ] {
+                if w == 0.0 || f <= 0.0 || f >= nyq {
+                    continue;
+                }
+                let p = 2.0 * (lambda * w / fs).powi(2) * st.mag2(f, fs) * coherence;
+                out.bands[band_of(f)] += p;
+                if in_vel(f) {
+                    out.vel2 += p * k_vel / (f * f);
+                    out.vel2_f2 += p * k_vel / f.powi(4);
+                }
+            }
+            m += 1.0;
+        }
+        // The incoherent remainder, on a fine grid.
+        let steps = 512 * BANDS;
+        let df = nyq / steps as f64;
+        let density = 2.0 * lambda * (1.0 + d * d / 2.0) / (fs * fs);
+        for i in 0..steps {
+            let f = (i as f64 + 0.5) * df;
+            let lost = 1.0 - (-(std::f64::consts::TAU * SLIP_JITTER * f / lambda).powi(2)).exp();
+            let p = density * st.mag2(f, fs) * lost * df;
+            out.bands[i * BANDS / steps] += p;
+            if in_vel(f) {
+                out.vel2 += p * k_vel / (f * f);
+            }
+        }
+        out
     }
 }
 
@@ -75,6 +161,12 @@ pub struct AxisMoments {
     /// Σ over the deterministic lines in the velocity band of their velocity mean
     /// square divided by f², (mm/s)²/Hz²: how strongly noise makes them scatter.
     pub vel2_det_f2: f64,
+    /// Mean square one impact adds per second of window, g²·s (root-sum-square over
+    /// impact trains, weighted by the spread of impact energies): a window holds a
+    /// whole number of impacts, so its mean square scatters with that number.
+    pub impact_grain: f64,
+    /// The same per band, g²·s.
+    pub impact_grain_bands: [f64; BANDS],
     /// Mean square per band, g².
     pub bands: [f64; BANDS],
 }
@@ -110,27 +202,14 @@ impl Analytic {
             let wn = std::f64::consts::TAU * resonance_hz;
             let alpha = damping * wn;
             let wd = wn * (1.0 - damping * damping).sqrt();
-            let mut stats = ResponseStats {
+            let stats = ResponseStats {
                 key,
                 s2,
                 s4,
-                band_share: [0.0; BANDS],
                 h1: h.get(1).copied().unwrap_or(0.0),
                 r: (-alpha / fs).exp(),
                 theta: wd / fs,
             };
-            // Share of the ringing's energy in each band, from the sampled ringing's
-            // transfer function on a fine grid (cached: depends on resonance only).
-            let nyq = fs / 2.0;
-            let steps = 512 * BANDS;
-            for i in 0..steps {
-                let f = (i as f64 + 0.5) * nyq / steps as f64;
-                stats.band_share[i * BANDS / steps] += stats.mag2(f, fs);
-            }
-            let total: f64 = stats.band_share.iter().sum();
-            if total > 0.0 {
-                stats.band_share.iter_mut().for_each(|s| *s /= total);
-            }
             self.stats = stats;
         }
         &self.stats
@@ -220,45 +299,56 @@ impl Analytic {
             let d = imp.mod_depth;
             let ea2 = 1.0 + d * d / 2.0;
             let ea4 = 1.0 + 3.0 * d * d + 3.0 * d.powi(4) / 8.0;
+            let spec = TrainSpectrum::of(&st, imp, fs, vel_hi);
             for (a, o) in out.iter_mut().enumerate() {
                 let amp = imp.amp_g[a];
                 if amp == 0.0 {
                     continue;
                 }
-                let x2 = imp.rate_hz * amp * amp * ea2 * st.s2 / fs;
+                // The window's mean is removed, and with it the train's DC line.
+                let dc = amp * spec.dc;
+                let x2 = imp.rate_hz * amp * amp * ea2 * st.s2 / fs - dc * dc;
                 let x4 = imp.rate_hz * amp.powi(4) * ea4 * st.s4 / fs;
                 o.m4 += 6.0 * o.m2 * x2 + x4;
                 o.m2 += x2;
-                o.peak_det += amp * (1.0 + d);
-                for (b, s) in o.bands.iter_mut().zip(st.band_share) {
-                    *b += x2 * s;
+                // The ringing's first (positive) lobe is its peak, seen from the mean.
+                o.peak_det += amp * (1.0 + d) - dc;
+                for (b, s) in o.bands.iter_mut().zip(spec.bands) {
+                    *b += amp * amp * s;
                 }
-                // Lines of the periodic train at m·λ (and sidebands at ±fm for a
-                // modulated train) in the velocity band. A train of impacts of peak A at
-                // rate λ has Fourier coefficient (λ/fs)·A·w·H(f) at each line (H of the
-                // sampled ringing, w = 1 for the carrier, d/2 per sideband), power
-                // 2·|coefficient|², reduced by slip jitter by e^{−(2π·m·jitter)²}. m runs
-                // from 0: the modulation itself puts a line at fm (the +fm sideband of the
-                // DC term), which the 1/f² velocity weight makes the strongest of all.
-                let mut m = 0.0;
-                while m * imp.rate_hz - imp.mod_hz <= vel_hi {
-                    let fc = m * imp.rate_hz;
-                    let coherence = (-(std::f64::consts::TAU * m * SLIP_JITTER).powi(2)).exp();
-                    let lines = [
-                        (fc, 1.0),
-                        (fc - imp.mod_hz, d / 2.0),
-                        (fc + imp.mod_hz, d / 2.0),
-                    ];
-                    for (f, w) in lines {
-                        if w == 0.0 || !(VEL_LO_HZ..=vel_hi).contains(&f) {
-                            continue;
-                        }
-                        let c2 = (imp.rate_hz * amp * w / fs).powi(2) * st.mag2(f, fs);
-                        let v2 = 2.0 * c2 * coherence * to_mm_s(f).powi(2);
+                // One impact more or less in the window: its mean square is x2/(λ·T),
+                // and the energies of modulated impacts spread by E[A⁴]/E[A²]².
+                let spread = ea4.sqrt() / ea2 / imp.rate_hz;
+                o.impact_grain = o.impact_grain.hypot(x2 * spread);
+                for (g, s) in o.impact_grain_bands.iter_mut().zip(spec.bands) {
+                    *g = g.hypot(amp * amp * s * spread);
+                }
+                o.vel2_det += amp * amp * spec.vel2;
+                o.vel2_det_f2 += amp * amp * spec.vel2_f2;
+                // The modulation's own line at fm (counted above as power) is locked to
+                // the shaft when fm is a shaft harmonic, as for an inner race turning with
+                // the shaft: it then adds to that harmonic in amplitude, not in power. The
+                // line is (λ/fs)·A·d·|H(fm)|·cos(2π·fm·t + arg H(fm)) (the modulation
+                // 1 + d·cos(2π·fm·τ) starts at t = 0, as `synth` draws it); beside the
+                // harmonic A_h·sin(2π·fm·t + φ) it adds A_h·a₀·cos(φ − arg H − π/2) to the
+                // mean square. Its fourth-moment cross terms are left out (third order).
+                let locked = harmonics.iter().find(|h| {
+                    d > 0.0
+                        && (h.order as f64 * model.shaft_hz - imp.mod_hz).abs() <= 1e-9 * imp.mod_hz
+                });
+                if let Some(h) = locked {
+                    let f = imp.mod_hz;
+                    let (re, im) = st.transfer(f, fs);
+                    let a0 = imp.rate_hz / fs * amp * d * re.hypot(im);
+                    let psi = im.atan2(re) + std::f64::consts::FRAC_PI_2;
+                    let cross = h.amp_g[a] * a0 * (h.phase - psi).cos();
+                    o.m2 += cross;
+                    o.bands[band_of(f)] += cross;
+                    if (VEL_LO_HZ..=vel_hi).contains(&f) {
+                        let v2 = cross * to_mm_s(f).powi(2);
                         o.vel2_det += v2;
                         o.vel2_det_f2 += v2 / (f * f);
                     }
-                    m += 1.0;
                 }
             }
         }
@@ -308,7 +398,12 @@ impl Analytic {
         // var(m2̂) ≈ (m4 − m2²)/N of the random (Gaussian) part; the deterministic
         // part of the signal does not scatter.
         let s2 = m.sigma * m.sigma;
-        let var_m2 = (3.0 * s2 * s2 - s2 * s2 + 4.0 * s2 * (m.m2 - s2).max(0.0)) / nf;
+        // A window of T = N/fs seconds holds ⌊λT⌋ or ⌈λT⌉ impacts of a train; over
+        // the train's phase the count varies by f·(1 − f) for fractional part f, 1/6 on
+        // average: var += (impact_grain/T)²/6.
+        let grain = m.impact_grain * fs / nf;
+        let var_m2 = (3.0 * s2 * s2 - s2 * s2 + 4.0 * s2 * (m.m2 - s2).max(0.0)) / nf
+            + grain * grain / 6.0;
         let rms_std = if e.rms_g > 0.0 {
             var_m2.sqrt() / (2.0 * e.rms_g)
         } else {
@@ -345,10 +440,11 @@ impl Analytic {
         // Bands: the same two terms over the band's bins (noise² and noise × the rest).
         let bins_per_band = (nf / 2.0 / BANDS as f64).max(1.0);
         let mut bands = [0.0; BANDS];
-        for (b, s) in bands.iter_mut().zip(m.bands) {
+        for ((b, s), g) in bands.iter_mut().zip(m.bands).zip(m.impact_grain_bands) {
             let noise = s2 / BANDS as f64;
             let var = HANN_BIN_OVERLAP * noise * (noise + 2.0 * (s - noise).max(0.0));
-            *b = (var / bins_per_band).sqrt();
+            let grain = g * fs / nf;
+            *b = (var / bins_per_band + grain * grain / 6.0).sqrt();
         }
         AxisFeatures {
             rms_g: rms_std,

@@ -1,0 +1,9 @@
+//! MQTT: the embedded broker, broker URLs, sessions that own their messages
+//! until PUBACK, and the verifying subscriber.
+
+pub mod broker;
+pub mod fleet;
+pub mod outbox;
+pub mod session;
+pub mod url;
+pub mod verify;

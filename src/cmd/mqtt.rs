@@ -1,0 +1,153 @@
+//! Turning `run`'s broker flags into a connection: URL, embedded broker,
+//! credentials (never from argv, never logged) and TLS files.
+
+use std::path::Path;
+
+use fabtwin_bridge::mqtt::broker::EmbeddedBroker;
+use fabtwin_bridge::mqtt::fleet::Connect;
+use fabtwin_bridge::mqtt::session::TlsFiles;
+use fabtwin_bridge::mqtt::url::BrokerUrl;
+
+use crate::BadInput;
+use crate::cli::AuthArgs;
+
+/// Publishing pace.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Speed {
+    /// As fast as possible.
+    Max,
+    /// Sim seconds per wall second.
+    Factor(f64),
+}
+
+/// Parses `max`, `realtime` or `Nx`.
+pub fn speed(text: &str) -> Result<Speed, BadInput> {
+    match text.trim() {
+        "max" => Ok(Speed::Max),
+        "realtime" => Ok(Speed::Factor(1.0)),
+        t => t
+            .strip_suffix('x')
+            .and_then(|n| n.parse::<f64>().ok())
+            .filter(|f| f.is_finite() && *f > 0.0)
+            .map(Speed::Factor)
+            .ok_or_else(|| BadInput(format!("--speed: `{text}` is not a speed (valid: max, realtime, or a factor such as 10x, 0.5x)"))),
+    }
+}
+
+fn read(path: &Path, what: &str) -> Result<Vec<u8>, BadInput> {
+    std::fs::read(path)
+        .map_err(|e| BadInput(format!("{what} {}: cannot read: {e}", path.display())))
+}
+
+/// Where `run` publishes: `None` for files only.
+pub struct Target {
+    /// The URL as parsed.
+    pub url: BrokerUrl,
+    /// Connection settings.
+    pub connect: Connect,
+    /// Keeps the embedded broker's address alive for the report.
+    pub embedded: Option<EmbeddedBroker>,
+}
+
+/// Resolves `--broker` and the auth flags.
+pub fn target(
+    broker: &str,
+    auth: &AuthArgs,
+    persistent: bool,
+    prefix: &str,
+) -> Result<Option<Target>, anyhow::Error> {
+    if broker.trim() == "none" {
+        return Ok(None);
+    }
+    let url = BrokerUrl::parse(broker).map_err(|e| BadInput(format!("--broker: {e}")))?;
+    let password = match (&auth.password_file, std::env::var("FABTWIN_MQTT_PASSWORD")) {
+        (Some(f), _) => Some(
+            String::from_utf8_lossy(&read(f, "--password-file")?)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        ),
+        (None, Ok(p)) => Some(p),
+        (None, Err(_)) => None,
+    };
+    let credentials =
+        match (&auth.username, password) {
+            (Some(u), Some(p)) => Some((u.clone(), p)),
+            (Some(_), None) => return Err(BadInput(
+                "--username needs a password: set FABTWIN_MQTT_PASSWORD or give --password-file"
+                    .into(),
+            )
+            .into()),
+            (None, Some(_)) if auth.password_file.is_some() => {
+                return Err(BadInput("--password-file needs --username".into()).into());
+            }
+            (None, _) => None,
+        };
+    let (host, port, tls, embedded) = match &url {
+        BrokerUrl::Embedded => {
+            let b = EmbeddedBroker::start(0, 10_000)?;
+            (b.addr().ip().to_string(), b.addr().port(), None, Some(b))
+        }
+        BrokerUrl::Tcp { host, port } => (host.clone(), *port, None, None),
+        BrokerUrl::Tls { host, port } => {
+            let Some(ca) = &auth.ca else {
+                return Err(BadInput(format!(
+                    "{url} needs --ca FILE (the CA that signed the broker's certificate)"
+                ))
+                .into());
+            };
+            let client = match (&auth.cert, &auth.key) {
+                (Some(c), Some(k)) => Some((read(c, "--cert")?, read(k, "--key")?)),
+                _ => None,
+            };
+            (
+                host.clone(),
+                *port,
+                Some(TlsFiles {
+                    ca: read(ca, "--ca")?,
+                    client,
+                }),
+                None,
+            )
+        }
+    };
+    if tls.is_none() && (auth.ca.is_some() || auth.cert.is_some()) {
+        return Err(BadInput(format!(
+            "--ca/--cert/--key apply to mqtts:// brokers, not {url}"
+        ))
+        .into());
+    }
+    Ok(Some(Target {
+        url,
+        connect: Connect {
+            host,
+            port,
+            tls,
+            credentials,
+            persistent,
+            outbox_capacity: 100_000,
+            client_prefix: prefix.to_string(),
+        },
+        embedded,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speeds() {
+        assert_eq!(speed("max").unwrap(), Speed::Max);
+        assert_eq!(speed("realtime").unwrap(), Speed::Factor(1.0));
+        assert_eq!(speed("60x").unwrap(), Speed::Factor(60.0));
+        assert!(
+            speed("fast")
+                .unwrap_err()
+                .0
+                .contains("valid: max, realtime")
+        );
+        assert!(speed("-2x").is_err());
+    }
+}
