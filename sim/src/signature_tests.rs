@@ -171,6 +171,42 @@ fn vec_of(f: &AxisFeatures) -> Vec<f64> {
 }
 
 #[test]
+fn probe_kurt() {
+    use crate::signal::synth::Synth;
+    let sig = signature(MachineKind::Motor);
+    let shaft = 30.0 * FS / N as f64;
+    for f in [FaultMode::BearingOuter, FaultMode::BearingInner] {
+        let st = state(shaft, 0.75, &[(f, 0.3)]);
+        let full = sig.model(&st);
+        let mut model = full.clone();
+        model.harmonics.clear();
+        model.tones.clear();
+        let mut out: [Vec<f64>; AXES] = Default::default();
+        let mut rng = rng_for(3, "p");
+        let mom = Analytic::new().moments(&model, FS, [0.0; AXES]);
+        let (mut m2s, mut m4s) = (0.0, 0.0);
+        let w = 16;
+        for k in 0..w {
+            let t0 = k as f64 * 600.123;
+            Synth::new().burst(&model, t0, FS, N, &mut out, &mut rng);
+            let x = &out[0];
+            let mean = x.iter().sum::<f64>() / N as f64;
+            let m2 = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / N as f64;
+            let m4 = x.iter().map(|v| (v - mean).powi(4)).sum::<f64>() / N as f64;
+            m2s += m2 / w as f64;
+            m4s += m4 / w as f64;
+        }
+        println!(
+            "{f:?} m2 raw {m2s:.6e} model {:.6e} ({:+.4}) m4 raw {m4s:.6e} model {:.6e} ({:+.4})",
+            mom[0].m2,
+            m2s / mom[0].m2 - 1.0,
+            mom[0].m4,
+            m4s / mom[0].m4 - 1.0
+        );
+    }
+}
+
+#[test]
 fn probe_peak() {
     use crate::signal::synth::Synth;
     let sig = signature(MachineKind::Motor);

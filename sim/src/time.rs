@@ -109,7 +109,7 @@ impl fmt::Display for SimDuration {
             (1_000_000, "ms"),
         ];
         for (size, name) in units {
-            if ns >= size && ns % size == 0 {
+            if ns >= size && ns.is_multiple_of(size) {
                 return write!(f, "{}{name}", ns / size);
             }
         }

@@ -471,6 +471,29 @@ fn segments_rotate_and_settled_ones_are_deleted() {
 }
 
 #[test]
+fn a_segment_whose_deletion_a_crash_undid_is_not_counted_twice() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let o = options(unbounded(), Overflow::DropOldest);
+    let (mut b, _) = open(tmp.path(), o);
+    for seq in 0..10 {
+        assert!(matches!(b.push("pump01", seq, seq, TOPIC, 1, &[1; 1000], seq).expect("push"), Push::Stored { .. }));
+    }
+    assert_eq!(take(&mut b, 10).len(), 10);
+    let first = segment_files(tmp.path())[0].clone();
+    let saved = std::fs::read(&first).expect("read");
+    assert_eq!(b.ack_many(&[0, 1, 2]).expect("ack"), 3);
+    assert!(!first.exists());
+    drop(b);
+    drop(open(tmp.path(), o)); // folds the deleted segment's records into the journal header
+    std::fs::write(&first, saved).expect("write"); // ... and the unlink comes undone
+    let (mut b, rec) = open(tmp.path(), o);
+    assert_eq!(rec.removed_files, vec![first]);
+    assert_eq!((rec.records, b.stats().stored, b.stats().acked), (7, 10, 3));
+    assert_eq!(take(&mut b, 10), (3..10).collect::<Vec<_>>());
+    assert_adds_up(&b);
+}
+
+#[test]
 fn the_journal_stays_small_and_counts_survive_compaction() {
     // Two records are never acknowledged: they pin their segments (and the
     // journal entries of those segments' other records), but nothing else.

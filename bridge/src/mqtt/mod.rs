@@ -4,6 +4,7 @@
 pub mod broker;
 pub mod fleet;
 pub mod outbox;
+pub mod proxy;
 pub mod session;
 pub mod url;
 pub mod verify;

@@ -224,7 +224,7 @@ fn options(c: &SessionConfig) -> MqttOptions {
     if let Some(tls) = &c.tls {
         o.set_transport(Transport::tls(
             tls.ca.clone(),
-            tls.client.clone().map(|(c, k)| (c, k)),
+            tls.client.clone(),
             None,
         ));
     }

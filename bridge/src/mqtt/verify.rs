@@ -123,7 +123,7 @@ pub struct Latency {
 }
 
 fn latency(h: &Histogram<u64>) -> Option<Latency> {
-    (h.len() > 0).then(|| Latency {
+    (!h.is_empty()).then(|| Latency {
         p50: h.value_at_quantile(0.5) as f64 / 1e6,
         p99: h.value_at_quantile(0.99) as f64 / 1e6,
         p999: h.value_at_quantile(0.999) as f64 / 1e6,

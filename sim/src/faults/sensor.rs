@@ -174,7 +174,7 @@ impl SensorFault {
                     let k = (c / f.peak_g).max(0.0);
                     f.peak_g = c;
                     f.rms_g = f.rms_g.min(c);
-                    f.kurtosis = f.kurtosis.min(3.0).max(1.0);
+                    f.kurtosis = f.kurtosis.clamp(1.0, 3.0);
                     f.vel_rms_mm_s *= k.max(0.5);
                 }
                 f.crest = if f.rms_g > 0.0 {

@@ -55,7 +55,7 @@ impl BearingGeometry {
         if !(3..=100).contains(&n) {
             return Some(format!("rolling_elements {n} is not 3 … 100"));
         }
-        if !(d.is_finite() && d > 0.0) || !(p.is_finite() && p > 0.0) {
+        if !(d.is_finite() && d > 0.0 && p.is_finite() && p > 0.0) {
             return Some("ball and pitch diameters must be positive, in mm".into());
         }
         if d >= p {

@@ -90,7 +90,6 @@ impl MachineKind {
                 resonance_hz: 3_600.0,
                 rise_full_load_c: 45.0,
                 thermal_tau_s: 2_400.0,
-                ..base
             },
             MachineKind::Conveyor => KindDefaults {
                 residual_1x_g: 0.008,

@@ -10,7 +10,7 @@ use crate::plant::{BearingGeometry, FaultMode, LoadProfile, MachineKind};
 use crate::sensors::Part;
 use crate::time::{Epoch, SimDuration};
 
-pub use super::raw::{Axes, Codec, Mounting, Session};
+pub use super::raw::{Axes, Codec, Mounting, Overflow, Session};
 
 /// A scenario ready to build a world from.
 #[derive(Clone, Debug)]
@@ -41,6 +41,8 @@ pub struct Scenario {
     pub faults: Vec<FaultEvent>,
     /// Random faults.
     pub random_faults: Vec<RandomFault>,
+    /// Faults on gateways' links, in start order.
+    pub network_faults: Vec<NetworkFault>,
     /// CI assertions.
     pub expect: Vec<Expect>,
 }
@@ -121,6 +123,53 @@ pub struct Gateway {
     pub session: Session,
     /// Telemetry QoS.
     pub qos: u8,
+    /// Store-and-forward buffer.
+    pub buffer: BufferPolicy,
+}
+
+/// A gateway's store-and-forward buffer settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BufferPolicy {
+    /// Most messages held.
+    pub max_messages: u64,
+    /// Most payload bytes held.
+    pub max_bytes: Option<u64>,
+    /// What a full buffer does.
+    pub overflow: Overflow,
+    /// Messages older than this are discarded.
+    pub ttl: Option<SimDuration>,
+}
+
+impl Default for BufferPolicy {
+    fn default() -> BufferPolicy {
+        BufferPolicy { max_messages: 100_000, max_bytes: None, overflow: Overflow::DropOldest, ttl: None }
+    }
+}
+
+/// What happens to a gateway's link.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NetKind {
+    /// Down.
+    Outage,
+    /// Added latency, ms.
+    Latency(f64),
+    /// Connection resets, probability per chunk.
+    Loss(f64),
+    /// Stalled.
+    Partition,
+}
+
+/// A network fault on one gateway's link over an interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NetworkFault {
+    /// Gateway index.
+    pub gateway: usize,
+    /// What happens.
+    pub kind: NetKind,
+    /// Start.
+    pub start: crate::time::SimTime,
+    /// End.
+    pub end: crate::time::SimTime,
 }
 
 /// What an injected fault does.

@@ -53,6 +53,9 @@ pub struct RawScenario {
     /// Faults that strike at random. Default: none.
     #[serde(default)]
     pub random_faults: Vec<RawRandomFault>,
+    /// Faults on gateways' links to the broker. Default: none.
+    #[serde(default)]
+    pub network_faults: Vec<RawNetworkFault>,
     /// Assertions checked at the end of `fabtwin run`. Default: none.
     #[serde(default)]
     pub expect: Vec<RawExpect>,
@@ -258,6 +261,66 @@ pub struct RawGateway {
     /// MQTT QoS for telemetry, 0 or 1. Default: 1.
     #[serde(default)]
     pub qos: Option<Spanned<u8>>,
+    /// Store-and-forward buffer. Default: 100000 messages, `DropOldest`, no TTL.
+    #[serde(default)]
+    pub buffer: Option<RawBuffer>,
+}
+
+/// What a full buffer does with a new message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename = "Overflow")]
+pub enum Overflow {
+    /// Drop the oldest held message to make room.
+    #[default]
+    DropOldest,
+    /// Refuse the new message.
+    RejectNew,
+}
+
+/// A gateway's store-and-forward buffer as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Buffer")]
+pub struct RawBuffer {
+    /// Most messages held. Default: 100000.
+    #[serde(default)]
+    pub max_messages: Option<Spanned<u64>>,
+    /// Most payload bytes held. Default: no limit.
+    #[serde(default)]
+    pub max_bytes: Option<Spanned<u64>>,
+    /// Overflow policy. Default: `DropOldest`.
+    #[serde(default)]
+    pub overflow: Overflow,
+    /// Messages older than this (sim time) are discarded. Default: none.
+    #[serde(default)]
+    pub ttl: Option<Spanned<String>>,
+}
+
+/// What happens to a gateway's link, as written.
+#[derive(Debug, Deserialize)]
+#[serde(rename = "NetworkFaultKind")]
+pub enum RawNetKind {
+    /// The link is down: connections cut, new ones refused.
+    Outage,
+    /// Added one-way latency, ms.
+    Latency(Spanned<f64>),
+    /// Connection resets: probability per chunk of traffic, 0 … 1.
+    Loss(Spanned<f64>),
+    /// Traffic stalls without the connection closing.
+    Partition,
+}
+
+/// A network fault as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "NetworkFault")]
+pub struct RawNetworkFault {
+    /// Gateway id.
+    pub gateway: Spanned<String>,
+    /// What happens.
+    pub kind: RawNetKind,
+    /// Start, after the run's start.
+    pub at: Spanned<String>,
+    /// How long it lasts.
+    pub duration: Spanned<String>,
 }
 
 /// When degradation starts, as written.

@@ -24,6 +24,7 @@ Scenario
   degradation       [Degradation]     []        wear processes
   faults            [Fault]           []        scheduled faults
   random_faults     [RandomFault]     []        Poisson faults
+  network_faults    [NetworkFault]    []        faults on gateways' links to the broker
   expect            [Expect]          []        assertions for `fabtwin run`
 
 Acquisition
@@ -78,6 +79,19 @@ Gateway
   codec             enum              Json      Json | SparkplugB
   session           enum              PerGateway  PerGateway | PerDevice
   qos               u8                1         0 | 1
+  buffer            Buffer            100000 messages, DropOldest  store-and-forward buffer
+
+Buffer (all optional)
+  max_messages      u64               100000    most messages held (≥ 1)
+  max_bytes         u64, bytes        none      most payload bytes held (≥ 1024)
+  overflow          enum              DropOldest  DropOldest | RejectNew
+  ttl               duration          none      messages older than this are discarded
+
+NetworkFault
+  gateway           string            required
+  kind              Outage | Latency(ms) | Loss(probability 0 … 1) | Partition
+  at                duration          required  before the end of the run
+  duration          duration          required
 
 Degradation
   machine           string            required

@@ -15,6 +15,9 @@ use crate::plant::{BearingGeometry, FaultMode, LoadProfile};
 use crate::sensors::{Measures, Part};
 use crate::time::{Epoch, SimDuration, SimTime};
 
+/// Resolves a machine id to its index, reporting an unknown one.
+type Lookup<'a> = dyn Fn(&mut Ctx, &Spanned<String>, &str) -> Option<usize> + 'a;
+
 /// Collects problems with positions.
 struct Ctx<'a> {
     src: &'a str,
@@ -246,6 +249,7 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
                 codec: Codec::Json,
                 session: Session::PerGateway,
                 qos: 1,
+                buffer: BufferPolicy::default(),
             });
         }
     }
@@ -310,6 +314,24 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
             .first()
             .map(|&i| machines[i].site.clone())
             .unwrap_or_default();
+        let mut buffer = BufferPolicy::default();
+        if let Some(b) = &g.buffer {
+            let bp = format!("{gp}.buffer");
+            if let Some(m) = &b.max_messages {
+                if m.val == 0 {
+                    cx.at(m, format!("{bp}.max_messages"), "0 holds nothing (valid: at least 1)");
+                }
+                buffer.max_messages = m.val.max(1);
+            }
+            if let Some(m) = &b.max_bytes {
+                if m.val < 1024 {
+                    cx.at(m, format!("{bp}.max_bytes"), format!("{} bytes cannot hold one message (valid: at least 1024)", m.val));
+                }
+                buffer.max_bytes = Some(m.val);
+            }
+            buffer.overflow = b.overflow;
+            buffer.ttl = b.ttl.as_ref().and_then(|t| cx.positive_dur(t, &format!("{bp}.ttl")));
+        }
         gateways.push(Gateway {
             id: g.id.val.clone(),
             site,
@@ -318,6 +340,7 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
             codec: g.codec,
             session: g.session,
             qos,
+            buffer,
         });
     }
     if !raw.gateways.is_empty() {
@@ -521,6 +544,35 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
         }
     }
 
+    // Network faults.
+    let mut network_faults = Vec::new();
+    for (ni, n) in raw.network_faults.iter().enumerate() {
+        let np = format!("network_faults[{ni}]");
+        let gateway = gateways.iter().position(|g| g.id == n.gateway.val);
+        if gateway.is_none() {
+            let known: Vec<&str> = gateways.iter().map(|g| g.id.as_str()).collect();
+            cx.at(&n.gateway, format!("{np}.gateway"), format!("no gateway `{}` (known: {})", n.gateway.val, known.join(", ")));
+        }
+        let kind = match &n.kind {
+            RawNetKind::Outage => NetKind::Outage,
+            RawNetKind::Partition => NetKind::Partition,
+            RawNetKind::Latency(ms) => NetKind::Latency(cx.range(ms, &format!("{np}.kind"), 0.0, 600_000.0, " ms")),
+            RawNetKind::Loss(p) => NetKind::Loss(cx.range(p, &format!("{np}.kind"), 0.0, 1.0, " (probability per chunk of traffic)")),
+        };
+        let start = cx.dur(&n.at, &format!("{np}.at"));
+        if let Some(s) = start
+            && s >= duration
+        {
+            cx.at(&n.at, format!("{np}.at"), format!("`{}` is not before the end of the run ({duration})", n.at.val));
+        }
+        let len = cx.positive_dur(&n.duration, &format!("{np}.duration"));
+        if let (Some(gateway), Some(start), Some(len)) = (gateway, start, len) {
+            let start = SimTime(start.0);
+            network_faults.push(NetworkFault { gateway, kind, start, end: start.after(len) });
+        }
+    }
+    network_faults.sort_by_key(|f| (f.start, f.gateway));
+
     // Expectations.
     let mut expect = Vec::new();
     let level = |l: RawLevel| match l {
@@ -589,6 +641,7 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
         degradation,
         faults,
         random_faults,
+        network_faults,
         expect,
     })
 }
@@ -926,7 +979,7 @@ fn machine_set(
     cx: &mut Ctx,
     set: &RawMachines,
     path: &str,
-    lookup: &dyn Fn(&mut Ctx, &Spanned<String>, &str) -> Option<usize>,
+    lookup: &Lookup,
 ) -> Option<MachineSet> {
     match set {
         RawMachines::All => Some(MachineSet::All),

@@ -35,6 +35,7 @@ const HANN_BIN_OVERLAP: f64 = 35.0 / 18.0;
 struct ResponseStats {
     key: (u64, u64, u64),
     s2: f64,
+    s3: f64,
     s4: f64,
     /// h[1] of the sample-normalised ringing, and its pole radius r and angle θ
     /// (per sample): h[n] = h[1]/(r·sinθ)·rⁿ·sin(θn).
@@ -89,6 +90,9 @@ struct TrainSpectrum {
     vel2: f64,
     /// Σ over the coherent lines in the ISO band of their velocity mean square / f².
     vel2_f2: f64,
+    /// At each band edge (0, nyq/BANDS, …, nyq): E[A²]·S₁(f)·√(1 − coherence)·λ^1.5,
+    /// with S₁(f) = 2·|H(f)|²/fs² the energy density of one impact, g²·s/Hz per g².
+    edge: [f64; BANDS + 1],
 }
 
 impl TrainSpectrum {
@@ -125,6 +129,12 @@ impl TrainSpectrum {
                 }
             }
             m += 1.0;
+        }
+        for (e, x) in out.edge.iter_mut().enumerate().skip(1) {
+            let f = e as f64 * nyq / BANDS as f64;
+            let coherence = (-(std::f64::consts::TAU * SLIP_JITTER * f / lambda).powi(2)).exp();
+            let s1 = 2.0 * st.mag2(f, fs) / (fs * fs);
+            *x = (1.0 + d * d / 2.0) * s1 * (1.0 - coherence).sqrt() * lambda.powf(1.5);
         }
         // The incoherent remainder, on a fine grid.
         let steps = 512 * BANDS;
@@ -165,8 +175,9 @@ pub struct AxisMoments {
     /// impact trains, weighted by the spread of impact energies): a window holds a
     /// whole number of impacts, so its mean square scatters with that number.
     pub impact_grain: f64,
-    /// The same per band, g²·s.
-    pub impact_grain_bands: [f64; BANDS],
+    /// Scatter of each band's mean square from impacts whose spectrum a band edge
+    /// cuts, g²·√s (see [`Analytic::estimator_std`]).
+    pub impact_edge: [f64; BANDS],
     /// Mean square per band, g².
     pub bands: [f64; BANDS],
 }
@@ -198,6 +209,7 @@ impl Analytic {
         if self.stats.key != key || self.stats.s2 == 0.0 {
             let h = impulse_response(resonance_hz, damping, fs);
             let s2 = h.iter().map(|x| x * x).sum();
+            let s3 = h.iter().map(|x| x.powi(3)).sum();
             let s4 = h.iter().map(|x| x.powi(4)).sum();
             let wn = std::f64::consts::TAU * resonance_hz;
             let alpha = damping * wn;
@@ -205,6 +217,7 @@ impl Analytic {
             let stats = ResponseStats {
                 key,
                 s2,
+                s3,
                 s4,
                 h1: h.get(1).copied().unwrap_or(0.0),
                 r: (-alpha / fs).exp(),
@@ -298,6 +311,8 @@ impl Analytic {
             let st = self.response(imp.resonance_hz, imp.damping, fs).clone();
             let d = imp.mod_depth;
             let ea2 = 1.0 + d * d / 2.0;
+            // Moments of the modulation 1 + d·cos: E[cos²] = 1/2, E[cos³] = 0, E[cos⁴] = 3/8.
+            let ea3 = 1.0 + 1.5 * d * d;
             let ea4 = 1.0 + 3.0 * d * d + 3.0 * d.powi(4) / 8.0;
             let spec = TrainSpectrum::of(&st, imp, fs, vel_hi);
             for (a, o) in out.iter_mut().enumerate() {
@@ -305,10 +320,16 @@ impl Analytic {
                 if amp == 0.0 {
                     continue;
                 }
-                // The window's mean is removed, and with it the train's DC line.
+                // The window's mean is removed, and with it the train's DC line: the
+                // features see central moments, E[(x − μ)⁴] = E[x⁴] − 4μ·E[x³] +
+                // 6μ²·E[x²] − 3μ⁴ (the ringing's skew makes the 4μ·E[x³] term ~0.5 %).
                 let dc = amp * spec.dc;
-                let x2 = imp.rate_hz * amp * amp * ea2 * st.s2 / fs - dc * dc;
-                let x4 = imp.rate_hz * amp.powi(4) * ea4 * st.s4 / fs;
+                let rate = imp.rate_hz / fs;
+                let raw2 = rate * amp * amp * ea2 * st.s2;
+                let raw3 = rate * amp.powi(3) * ea3 * st.s3;
+                let raw4 = rate * amp.powi(4) * ea4 * st.s4;
+                let x2 = raw2 - dc * dc;
+                let x4 = raw4 - 4.0 * dc * raw3 + 6.0 * dc * dc * raw2 - 3.0 * dc.powi(4);
                 o.m4 += 6.0 * o.m2 * x2 + x4;
                 o.m2 += x2;
                 // The ringing's first (positive) lobe is its peak, seen from the mean.
@@ -320,8 +341,9 @@ impl Analytic {
                 // and the energies of modulated impacts spread by E[A⁴]/E[A²]².
                 let spread = ea4.sqrt() / ea2 / imp.rate_hz;
                 o.impact_grain = o.impact_grain.hypot(x2 * spread);
-                for (g, s) in o.impact_grain_bands.iter_mut().zip(spec.bands) {
-                    *g = g.hypot(amp * amp * s * spread);
+                for (b, e) in o.impact_edge.iter_mut().enumerate() {
+                    let edges = spec.edge[b].hypot(spec.edge[b + 1]);
+                    *e = e.hypot(amp * amp * edges);
                 }
                 o.vel2_det += amp * amp * spec.vel2;
                 o.vel2_det_f2 += amp * amp * spec.vel2_f2;
@@ -440,11 +462,18 @@ impl Analytic {
         // Bands: the same two terms over the band's bins (noise² and noise × the rest).
         let bins_per_band = (nf / 2.0 / BANDS as f64).max(1.0);
         let mut bands = [0.0; BANDS];
-        for ((b, s), g) in bands.iter_mut().zip(m.bands).zip(m.impact_grain_bands) {
+        // Impacts: a band's energy is the sum of each impact's share plus, where a band
+        // edge f_e cuts their (jitter-incoherent) spectrum, cross terms between impacts
+        // Δ apart of ±S₁(f_e)·sin(2π·f_e·Δ)/(π·Δ); over the λT impacts and all lags
+        // m/λ (Σ 1/m² = π²/6) these add to var = E[A²]²·S₁²·λ³/(12·T) per edge, times
+        // 35/18 for the Hann weighting. (The Hann taper also smooths away the count
+        // granularity that scatters the rectangular-window mean square.)
+        let window_s = nf / fs;
+        for ((b, s), e) in bands.iter_mut().zip(m.bands).zip(m.impact_edge) {
             let noise = s2 / BANDS as f64;
             let var = HANN_BIN_OVERLAP * noise * (noise + 2.0 * (s - noise).max(0.0));
-            let grain = g * fs / nf;
-            *b = (var / bins_per_band + grain * grain / 6.0).sqrt();
+            let edge = HANN_BIN_OVERLAP * e * e / (12.0 * window_s);
+            *b = (var / bins_per_band + edge).sqrt();
         }
         AxisFeatures {
             rms_g: rms_std,

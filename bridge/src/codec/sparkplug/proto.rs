@@ -173,8 +173,7 @@ pub enum MetricValue {
     #[prost(uint64, tag = "11")]
     LongValue(u64),
     /// Float.
-    #[prost(float, tag = "13")]
-    #[allow(dead_code)]
+    #[prost(float, tag = "12")]
     FloatValue(f32),
     /// Double.
     #[prost(double, tag = "13")]

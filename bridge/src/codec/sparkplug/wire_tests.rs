@@ -111,9 +111,9 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Decodes `payloads` with the Python reader; one JSON object each.
-fn python_decode(payloads: &[&[u8]]) -> Vec<Json> {
-    let out = Command::new("python3")
+/// Runs the Python reader on `payloads` (hex-encoded, one argument each).
+fn run_python(payloads: &[&[u8]]) -> std::process::Output {
+    Command::new("python3")
         .arg("-c")
         .arg(PY_DECODER)
         .args(payloads.iter().map(|p| hex(p)))
@@ -123,7 +123,12 @@ fn python_decode(payloads: &[&[u8]]) -> Vec<Json> {
                 "cannot run `python3` ({e}): the independent Sparkplug decoder test needs python3 on PATH \
                  (Debian: apt-get install python3)"
             )
-        });
+        })
+}
+
+/// Decodes `payloads` with the Python reader; one JSON object each.
+fn python_decode(payloads: &[&[u8]]) -> Vec<Json> {
+    let out = run_python(payloads);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -323,12 +328,7 @@ fn python_rejects_a_corrupted_payload() {
     let mut p = session().swap_remove(0).payload;
     assert_eq!(p[0], 0x12, "will starts with field 2 (metrics)");
     p[0] = 0x10; // field 2 as varint
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(PY_DECODER)
-        .arg(hex(&p))
-        .output()
-        .expect("python3 runs");
+    let out = run_python(&[&p]);
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("wire type"),
