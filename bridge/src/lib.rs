@@ -11,8 +11,10 @@
 //! assert_eq!(t.telemetry("plant1", "line1-gw", "pump01"), "fabtwin/plant1/line1-gw/pump01/telemetry");
 //! ```
 
+pub mod buffer;
 pub mod codec;
 pub mod files;
 pub mod mqtt;
+pub mod provision;
 pub mod report;
 pub mod topics;

@@ -128,6 +128,7 @@ pub fn target(
             persistent,
             outbox_capacity: 100_000,
             client_prefix: prefix.to_string(),
+            connect_timeout: std::time::Duration::from_secs(10),
         },
         embedded,
     }))

@@ -156,9 +156,18 @@ async fn simulate(
     verify: bool,
     bar: &ProgressBar,
 ) -> anyhow::Result<(Totals, Option<MqttReport>)> {
-    let mut fleet = target
-        .as_ref()
-        .map(|t| Fleet::connect(world.scenario(), topics, &t.connect));
+    let mut fleet = match &target {
+        Some(t) => Some(
+            Fleet::connect(world.scenario(), topics, &t.connect)
+                .await
+                .context("cannot set up the MQTT sessions")?,
+        ),
+        None => None,
+    };
+    if let Some(f) = fleet.as_mut() {
+        // Paced runs keep real network dynamics; compressed ones settle before a fault.
+        f.settle = !matches!(speed, Speed::Factor(x) if x <= 1.0);
+    }
     let mut subscriber = match (&target, verify) {
         (Some(t), true) => {
             let mut s = Subscriber::start(
@@ -191,6 +200,9 @@ async fn simulate(
                 .await;
         }
         let sc = world.scenario();
+        if let Some(f) = fleet.as_mut() {
+            f.apply_network(sc, step.t).await;
+        }
         for m in &step.telemetry {
             let msg = json::telemetry(sc, topics, m);
             totals.messages += 1;
@@ -215,8 +227,14 @@ async fn simulate(
     let sent: u64 = sessions.iter().map(|s| s.sent).sum();
     let verify = match subscriber.take() {
         Some(s) => {
+            // Everything the broker acknowledged should arrive; wait for that much.
+            let delivered: u64 = sessions.iter().map(|s| s.delivered).sum();
             let tally = s
-                .finish(sent, Duration::from_millis(300), Duration::from_secs(30))
+                .finish(
+                    delivered,
+                    Duration::from_millis(300),
+                    Duration::from_secs(30),
+                )
                 .await;
             let devices = tally.report(&last_seq);
             Some(VerifyReport {

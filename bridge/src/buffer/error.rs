@@ -49,7 +49,10 @@ pub enum BufferError {
     },
     /// Segment files exist but the journal that records their deliveries does
     /// not, so which records were already delivered is unknown.
-    #[error("{path}: missing, but the directory holds {segments} segment file(s); restore it or remove the directory")]
+    #[error(
+        "{path}: missing, but the directory holds {segments} segment file(s); \
+         restore the journal or remove the directory"
+    )]
     MissingJournal {
         /// Where the journal should be.
         path: PathBuf,
@@ -65,7 +68,9 @@ pub enum BufferError {
     /// An earlier write or fsync failed and could not be undone, so the file
     /// may end in bytes the buffer does not know. No more writes are made;
     /// reopen the directory to recover.
-    #[error("{path}: an earlier write failed and could not be undone; reopen the buffer to recover")]
+    #[error(
+        "{path}: an earlier write failed and could not be undone; reopen the buffer to recover"
+    )]
     Poisoned {
         /// The file.
         path: PathBuf,
@@ -78,6 +83,13 @@ pub enum BufferError {
     },
 }
 
-pub(crate) fn io<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(std::io::Error) -> BufferError + 'a {
-    move |source| BufferError::Io { path: path.to_path_buf(), op, source }
+pub(crate) fn io<'a>(
+    path: &'a Path,
+    op: &'static str,
+) -> impl FnOnce(std::io::Error) -> BufferError + 'a {
+    move |source| BufferError::Io {
+        path: path.to_path_buf(),
+        op,
+        source,
+    }
 }

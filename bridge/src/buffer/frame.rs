@@ -96,10 +96,14 @@ impl<'a> Reader<'a> {
         self.bytes(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
     }
     pub(crate) fn u32(&mut self) -> Option<u32> {
-        self.bytes(4).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes)
+        self.bytes(4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_le_bytes)
     }
     pub(crate) fn u64(&mut self) -> Option<u64> {
-        self.bytes(8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes)
+        self.bytes(8)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_le_bytes)
     }
     pub(crate) fn rest(&mut self) -> &'a [u8] {
         std::mem::take(&mut self.buf)
@@ -151,10 +155,19 @@ pub(crate) fn get_record(body: &[u8]) -> Result<RecordRef<'_>, &'static str> {
     let t_ns = r.u64().ok_or(short)?;
     let qos = r.u8().ok_or(short)?;
     let n = r.u16().ok_or(short)? as usize;
-    let device = std::str::from_utf8(r.bytes(n).ok_or(short)?).map_err(|_| "device id is not UTF-8")?;
+    let device =
+        std::str::from_utf8(r.bytes(n).ok_or(short)?).map_err(|_| "device id is not UTF-8")?;
     let n = r.u16().ok_or(short)? as usize;
     let topic = std::str::from_utf8(r.bytes(n).ok_or(short)?).map_err(|_| "topic is not UTF-8")?;
-    Ok(RecordRef { id, seq, t_ns, qos, device, topic, payload: r.rest() })
+    Ok(RecordRef {
+        id,
+        seq,
+        t_ns,
+        qos,
+        device,
+        topic,
+        payload: r.rest(),
+    })
 }
 
 /// How a record left the buffer (or a push was refused), as the journal
@@ -165,7 +178,6 @@ pub(crate) enum Kind {
     DroppedOldest = 2,
     Expired = 3,
     Rejected = 4,
-    Lost = 5,
 }
 
 impl Kind {
@@ -175,7 +187,6 @@ impl Kind {
             2 => Kind::DroppedOldest,
             3 => Kind::Expired,
             4 => Kind::Rejected,
-            5 => Kind::Lost,
             _ => return None,
         })
     }
@@ -183,7 +194,7 @@ impl Kind {
 
 /// One journal entry. Body layout: `kind u8 | id u64 | seq u64 | device`
 /// (the device id is the rest). A rejected push has no id: its id field is
-/// `u64::MAX`. A lost record's device and seq are unknown: empty and 0.
+/// `u64::MAX`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Entry {
     pub(crate) kind: Kind,
@@ -209,8 +220,15 @@ pub(crate) fn get_entry(body: &[u8]) -> Result<Entry, &'static str> {
     let kind = Kind::from_code(r.u8().ok_or(short)?).ok_or("unknown journal entry kind")?;
     let id = r.u64().ok_or(short)?;
     let seq = r.u64().ok_or(short)?;
-    let device = std::str::from_utf8(r.rest()).map_err(|_| "device id is not UTF-8")?.to_owned();
-    Ok(Entry { kind, id, seq, device })
+    let device = std::str::from_utf8(r.rest())
+        .map_err(|_| "device id is not UTF-8")?
+        .to_owned();
+    Ok(Entry {
+        kind,
+        id,
+        seq,
+        device,
+    })
 }
 
 /// Appends `bytes` to `file` (opened for append, currently `*size` bytes
@@ -218,16 +236,30 @@ pub(crate) fn get_entry(body: &[u8]) -> Result<Entry, &'static str> {
 /// `*size`, so it never ends in a partial frame that later appends would
 /// follow; if that fails too, or the fsync fails (after which what reached
 /// the disk is unknown), the error is [`BufferError::Poisoned`].
-pub(crate) fn append(file: &mut File, path: &Path, size: &mut u64, bytes: &[u8], sync: bool) -> Result<(), BufferError> {
+pub(crate) fn append(
+    file: &mut File,
+    path: &Path,
+    size: &mut u64,
+    bytes: &[u8],
+    sync: bool,
+) -> Result<(), BufferError> {
     if let Err(source) = file.write_all(bytes) {
         return match file.set_len(*size) {
-            Ok(()) => Err(BufferError::Io { path: path.to_path_buf(), op: "write", source }),
-            Err(_) => Err(BufferError::Poisoned { path: path.to_path_buf() }),
+            Ok(()) => Err(BufferError::Io {
+                path: path.to_path_buf(),
+                op: "write",
+                source,
+            }),
+            Err(_) => Err(BufferError::Poisoned {
+                path: path.to_path_buf(),
+            }),
         };
     }
     *size += bytes.len() as u64;
     if sync && file.sync_data().is_err() {
-        return Err(BufferError::Poisoned { path: path.to_path_buf() });
+        return Err(BufferError::Poisoned {
+            path: path.to_path_buf(),
+        });
     }
     Ok(())
 }
@@ -242,17 +274,24 @@ pub(crate) fn write_new(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(File, 
     let tmp = std::path::PathBuf::from(tmp);
     {
         let mut f = File::create(&tmp).map_err(super::error::io(&tmp, "create"))?;
-        f.write_all(bytes).map_err(super::error::io(&tmp, "write"))?;
+        f.write_all(bytes)
+            .map_err(super::error::io(&tmp, "write"))?;
         f.sync_all().map_err(super::error::io(&tmp, "fsync"))?;
     }
     std::fs::rename(&tmp, path).map_err(super::error::io(path, "rename into place"))?;
     // From here the new file is in place: a failure leaves the caller holding
     // the old one, so it must stop writing (reopening reads the new one).
-    let poisoned = |_| BufferError::Poisoned { path: path.to_path_buf() };
-    sync_dir(dir).map_err(poisoned)?;
-    let file = std::fs::OpenOptions::new().read(true).append(true).open(path).map_err(|_| BufferError::Poisoned {
+    let poisoned = |_| BufferError::Poisoned {
         path: path.to_path_buf(),
-    })?;
+    };
+    sync_dir(dir).map_err(poisoned)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .open(path)
+        .map_err(|_| BufferError::Poisoned {
+            path: path.to_path_buf(),
+        })?;
     Ok((file, bytes.len() as u64))
 }
 
@@ -260,7 +299,9 @@ pub(crate) fn write_new(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(File, 
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), BufferError> {
     #[cfg(unix)]
     {
-        File::open(dir).and_then(|d| d.sync_all()).map_err(super::error::io(dir, "fsync directory"))
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(super::error::io(dir, "fsync directory"))
     }
     #[cfg(not(unix))]
     {
@@ -275,15 +316,28 @@ mod tests {
 
     #[test]
     fn record_round_trips_and_its_length_is_what_limits_count() {
-        let r = RecordRef { id: 7, seq: 9, t_ns: 11, qos: 1, device: "pump01", topic: "a/b", payload: b"xyz" };
+        let r = RecordRef {
+            id: 7,
+            seq: 9,
+            t_ns: 11,
+            qos: 1,
+            device: "pump01",
+            topic: "a/b",
+            payload: b"xyz",
+        };
         let mut out = Vec::new();
         put_record(&mut out, &r);
         assert_eq!(out.len() as u64, record_len("pump01", "a/b", b"xyz"));
-        let Parsed::Frame(body, n) = parse(&out) else { panic!("frame expected") };
+        let Parsed::Frame(body, n) = parse(&out) else {
+            panic!("frame expected")
+        };
         assert_eq!(n, out.len());
         let back = get_record(body).expect("valid record");
         assert_eq!((back.id, back.seq, back.t_ns, back.qos), (7, 9, 11, 1));
-        assert_eq!((back.device, back.topic, back.payload), ("pump01", "a/b", &b"xyz"[..]));
+        assert_eq!(
+            (back.device, back.topic, back.payload),
+            ("pump01", "a/b", &b"xyz"[..])
+        );
     }
 
     #[test]
@@ -291,14 +345,27 @@ mod tests {
         let mut out = Vec::new();
         put_entry(&mut out, Kind::Acked, 3, 4, "dev");
         for cut in 1..out.len() {
-            assert!(matches!(parse(&out[..cut]), Parsed::Torn(_)), "prefix of {cut} bytes");
+            assert!(
+                matches!(parse(&out[..cut]), Parsed::Torn(_)),
+                "prefix of {cut} bytes"
+            );
         }
         for bit in 0..out.len() * 8 {
             let mut bad = out.clone();
             bad[bit / 8] ^= 1 << (bit % 8);
             assert!(matches!(parse(&bad), Parsed::Torn(_)), "bit {bit} flipped");
         }
-        let Parsed::Frame(body, _) = parse(&out) else { panic!("frame expected") };
-        assert_eq!(get_entry(body), Ok(Entry { kind: Kind::Acked, id: 3, seq: 4, device: "dev".into() }));
+        let Parsed::Frame(body, _) = parse(&out) else {
+            panic!("frame expected")
+        };
+        assert_eq!(
+            get_entry(body),
+            Ok(Entry {
+                kind: Kind::Acked,
+                id: 3,
+                seq: 4,
+                device: "dev".into()
+            })
+        );
     }
 }

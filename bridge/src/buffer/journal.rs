@@ -1,5 +1,5 @@
-//! The journal: how records left the buffer (acknowledged, dropped, expired,
-//! lost) and which pushes were refused, so that a reopened buffer brings back
+//! The journal: how records left the buffer (acknowledged, dropped, expired)
+//! and which pushes were refused, so that a reopened buffer brings back
 //! exactly the records still owed and its counts carry on.
 //!
 //! `journal.log` = magic `FTWJRNL1` (8 bytes), a header frame holding a JSON
@@ -64,10 +64,22 @@ pub(crate) struct Journal {
 impl Journal {
     /// Writes a new journal (header plus `entries`, `n` encoded entry
     /// frames) in place of any old one.
-    pub(crate) fn write(dir: &Path, header: &Header, entries: &[u8], n: u64) -> Result<Journal, BufferError> {
+    pub(crate) fn write(
+        dir: &Path,
+        header: &Header,
+        entries: &[u8],
+        n: u64,
+    ) -> Result<Journal, BufferError> {
         let path = dir.join(FILE_NAME);
-        let json = serde_json::to_vec(&Header { version: VERSION, ..header.clone() })
-            .map_err(|e| BufferError::Io { path: path.clone(), op: "encode the header of", source: e.into() })?;
+        let json = serde_json::to_vec(&Header {
+            version: VERSION,
+            ..header.clone()
+        })
+        .map_err(|e| BufferError::Io {
+            path: path.clone(),
+            op: "encode the header of",
+            source: e.into(),
+        })?;
         let mut bytes = Vec::with_capacity(MAGIC.len() + frame::HEAD + json.len() + entries.len());
         bytes.extend_from_slice(MAGIC);
         let at = frame::begin(&mut bytes);
@@ -75,7 +87,12 @@ impl Journal {
         frame::finish(&mut bytes, at);
         bytes.extend_from_slice(entries);
         let (file, size) = frame::write_new(dir, &path, &bytes)?;
-        Ok(Journal { path, file, size, entries: n })
+        Ok(Journal {
+            path,
+            file,
+            size,
+            entries: n,
+        })
     }
 
     /// Appends `n` encoded entry frames.
@@ -87,7 +104,9 @@ impl Journal {
 
     /// Forces what was written to disk.
     pub(crate) fn sync(&self) -> Result<(), BufferError> {
-        self.file.sync_data().map_err(|_| BufferError::Poisoned { path: self.path.clone() })
+        self.file.sync_data().map_err(|_| BufferError::Poisoned {
+            path: self.path.clone(),
+        })
     }
 }
 
@@ -95,12 +114,22 @@ impl Journal {
 /// `len` is (valid length, file length, entries) from [`load`].
 pub(crate) fn reopen(path: &Path, len: &(u64, u64, u64)) -> Result<Journal, BufferError> {
     let &(valid_len, file_len, entries) = len;
-    let file = std::fs::OpenOptions::new().read(true).append(true).open(path).map_err(io(path, "open"))?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .open(path)
+        .map_err(io(path, "open"))?;
     if file_len != valid_len {
-        file.set_len(valid_len).map_err(io(path, "truncate the torn tail of"))?;
+        file.set_len(valid_len)
+            .map_err(io(path, "truncate the torn tail of"))?;
         file.sync_all().map_err(io(path, "fsync"))?;
     }
-    Ok(Journal { path: path.to_path_buf(), file, size: valid_len, entries })
+    Ok(Journal {
+        path: path.to_path_buf(),
+        file,
+        size: valid_len,
+        entries,
+    })
 }
 
 /// A journal as found at open.
@@ -120,14 +149,21 @@ pub(crate) struct Loaded {
 /// but whose content is not, is an error; a torn tail is reported.
 pub(crate) fn load(path: &Path) -> Result<Loaded, BufferError> {
     let bytes = std::fs::read(path).map_err(io(path, "read"))?;
-    let bad = |what: String| BufferError::BadHeader { path: path.to_path_buf(), kind: "journal", what };
+    let bad = |what: String| BufferError::BadHeader {
+        path: path.to_path_buf(),
+        kind: "journal",
+        what,
+    };
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
-        return Err(bad("the file does not start with the magic bytes FTWJRNL1".into()));
+        return Err(bad(
+            "the file does not start with the magic bytes FTWJRNL1".into()
+        ));
     }
     let Parsed::Frame(body, n) = frame::parse(&bytes[MAGIC.len()..]) else {
         return Err(bad("the header frame is incomplete or fails its CRC".into()));
     };
-    let header: Header = serde_json::from_slice(body).map_err(|e| bad(format!("the header does not parse: {e}")))?;
+    let header: Header =
+        serde_json::from_slice(body).map_err(|e| bad(format!("the header does not parse: {e}")))?;
     if header.version != VERSION {
         return Err(bad(format!("version {}", header.version)));
     }
@@ -148,5 +184,11 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, BufferError> {
             }
         }
     };
-    Ok(Loaded { header, entries, valid_len: at as u64, file_len: bytes.len() as u64, torn })
+    Ok(Loaded {
+        header,
+        entries,
+        valid_len: at as u64,
+        file_len: bytes.len() as u64,
+        torn,
+    })
 }

@@ -13,8 +13,11 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let tmp = tempfile::tempdir()?; let dir = tmp.path();
 //! let limits = Limits { max_messages: Some(10_000), ..Limits::default() };
-//! let (mut buf, _recovery) = Buffer::open(dir, limits, Overflow::DropOldest, SyncPolicy::EveryWrite)?;
-//! let Push::Stored { id, .. } = buf.push("pump01", 0, 1_000, "fab/p1/gw/pump01/telemetry", 1, b"{}", 1_000)? else {
+//! let (mut buf, _recovery) =
+//!     Buffer::open(dir, limits, Overflow::DropOldest, SyncPolicy::EveryWrite)?;
+//! let topic = "fabtwin/plant1/line1-gw/pump01/telemetry";
+//! // device, seq, sim time (ns), topic, QoS, payload, now (ns)
+//! let Push::Stored { id, .. } = buf.push("pump01", 0, 1_000, topic, 1, b"{}", 1_000)? else {
 //!     unreachable!("an empty buffer stores")
 //! };
 //! let batch = buf.next_unsent(100, 1_000)?; // hand these to the MQTT client
@@ -44,8 +47,8 @@
 //! The directory holds `lock` (held with an exclusive file lock while open),
 //! `journal.log` and segment files `seg-<first id>.log`. Segments hold the
 //! records, appended, each framed with its length and a CRC-32; the journal
-//! holds one framed entry per settled record (acknowledged, dropped, expired,
-//! lost) and per refused push, behind a header with the counts of everything
+//! holds one framed entry per settled record (acknowledged, dropped, expired)
+//! and per refused push, behind a header with the counts of everything
 //! already folded away. A segment whose records are all settled is deleted
 //! (the newest is kept until a newer one starts); the journal is rewritten
 //! compactly from time to time. A `kill -9` mid-write leaves at most a torn
@@ -83,7 +86,9 @@ use segment::Segment;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     /// Waiting; `sent` if it has been handed out before (and requeued).
-    Unsent { sent: bool },
+    Unsent {
+        sent: bool,
+    },
     InFlight,
     /// Settled; kept until its segment is deleted.
     Done(Kind),
@@ -162,7 +167,6 @@ fn bump(c: &mut Counts, kind: Kind) {
         Kind::DroppedOldest => c.dropped_oldest += 1,
         Kind::Expired => c.expired += 1,
         Kind::Rejected => c.rejected += 1,
-        Kind::Lost => c.lost += 1,
     }
 }
 
@@ -172,7 +176,6 @@ fn unbump(c: &mut Counts, kind: Kind) {
         Kind::DroppedOldest => c.dropped_oldest -= 1,
         Kind::Expired => c.expired -= 1,
         Kind::Rejected => c.rejected -= 1,
-        Kind::Lost => c.lost -= 1,
     }
 }
 
@@ -188,8 +191,21 @@ fn intern(devices: &mut BTreeMap<Arc<str>, Dev>, name: &str) -> Arc<str> {
 impl Buffer {
     /// Opens (or creates) the buffer in `dir` with the default segment size;
     /// see [`Buffer::open_with`].
-    pub fn open(dir: &Path, limits: Limits, overflow: Overflow, sync: SyncPolicy) -> Result<(Buffer, Recovery), BufferError> {
-        Buffer::open_with(dir, Options { limits, overflow, sync, ..Options::default() })
+    pub fn open(
+        dir: &Path,
+        limits: Limits,
+        overflow: Overflow,
+        sync: SyncPolicy,
+    ) -> Result<(Buffer, Recovery), BufferError> {
+        Buffer::open_with(
+            dir,
+            Options {
+                limits,
+                overflow,
+                sync,
+                ..Options::default()
+            },
+        )
     }
 
     /// Stores a message from `device` (its `seq`, sim time `t_ns` in
@@ -202,7 +218,8 @@ impl Buffer {
     /// On `Err` nothing was stored, though expiries and drops may already
     /// have been recorded: [`Buffer::stats`] and [`Buffer::device_stats`]
     /// stay exact.
-    #[allow(clippy::too_many_arguments)] // one message's fields; a struct would only be unpacked here
+    // One message's fields; a struct would only be unpacked here.
+    #[allow(clippy::too_many_arguments)]
     pub fn push(
         &mut self,
         device: &str,
@@ -217,15 +234,27 @@ impl Buffer {
         let frame_len = frame::record_len(device, topic, payload);
         let limits = self.opts.limits;
         let mut reason = if device.len() > usize::from(u16::MAX) {
-            Some(Reject::FieldTooLong { field: "device", len: device.len() })
+            Some(Reject::FieldTooLong {
+                field: "device",
+                len: device.len(),
+            })
         } else if topic.len() > usize::from(u16::MAX) {
-            Some(Reject::FieldTooLong { field: "topic", len: topic.len() })
+            Some(Reject::FieldTooLong {
+                field: "topic",
+                len: topic.len(),
+            })
         } else if frame_len > MAX_RECORD_BYTES {
-            Some(Reject::TooLarge { bytes: frame_len, limit: MAX_RECORD_BYTES })
+            Some(Reject::TooLarge {
+                bytes: frame_len,
+                limit: MAX_RECORD_BYTES,
+            })
         } else if let Some(max) = limits.max_bytes
             && frame_len > max
         {
-            Some(Reject::TooLarge { bytes: frame_len, limit: max })
+            Some(Reject::TooLarge {
+                bytes: frame_len,
+                limit: max,
+            })
         } else {
             None
         };
@@ -246,7 +275,9 @@ impl Buffer {
         if reason.is_none() {
             let mut len = self.len - expire.len() as u64;
             let mut bytes = self.bytes - expire.iter().map(|&(_, n)| u64::from(n)).sum::<u64>();
-            while limits.max_messages.is_some_and(|m| len + 1 > m) || limits.max_bytes.is_some_and(|m| bytes + frame_len > m) {
+            while limits.max_messages.is_some_and(|m| len + 1 > m)
+                || limits.max_bytes.is_some_and(|m| bytes + frame_len > m)
+            {
                 if self.opts.overflow == Overflow::RejectNew {
                     reason = Some(Reject::Full);
                     break;
@@ -299,15 +330,37 @@ impl Buffer {
         self.make_room(frame_len)?;
         let id = self.next_id;
         self.scratch.clear();
-        frame::put_record(&mut self.scratch, &RecordRef { id, seq, t_ns, qos, device, topic, payload });
+        frame::put_record(
+            &mut self.scratch,
+            &RecordRef {
+                id,
+                seq,
+                t_ns,
+                qos,
+                device,
+                topic,
+                payload,
+            },
+        );
         let every = self.opts.sync == SyncPolicy::EveryWrite;
-        let seg = self.segments.values_mut().next_back().expect("make_room leaves a segment");
+        let seg = self
+            .segments
+            .values_mut()
+            .next_back()
+            .expect("make_room leaves a segment");
         let offset = seg.file.size;
         let r = seg.file.append(&self.scratch, 1, every);
         if r.is_ok() {
             seg.file.live += 1;
             let state = State::Unsent { sent: false };
-            seg.slots.push(Slot { offset, frame_len: frame_len as u32, t_ns, seq, device: dev_key.clone(), state });
+            seg.slots.push(Slot {
+                offset,
+                frame_len: frame_len as u32,
+                t_ns,
+                seq,
+                device: dev_key.clone(),
+                state,
+            });
         }
         self.poison_on(r)?;
         self.next_id += 1;
@@ -343,27 +396,31 @@ impl Buffer {
                 }
             }
         }
-        let mut out = Unsent::default();
+        // Read first: if that fails, nothing has changed.
+        let records = if take.is_empty() {
+            Vec::new()
+        } else {
+            self.read_records(&take)?
+        };
+        let mut expired = Vec::new();
         if !expire.is_empty() {
             self.scratch.clear();
             for &id in &expire {
                 self.put_entry(Kind::Expired, id);
             }
             self.journal_append(expire.len() as u64)?;
-            out.expired = expire.into_iter().map(|id| self.settle(id, Kind::Expired)).collect();
+            expired = expire
+                .into_iter()
+                .map(|id| self.settle(id, Kind::Expired))
+                .collect();
         }
-        if let Some(&first) = take.first() {
-            // Until the reads succeed, the taken records stay unsent.
-            self.unsent_from = first;
-            out.records = self.read_records(&take)?;
-            for &id in &take {
-                self.slot_mut(id).expect("chosen from the index").state = State::InFlight;
-            }
-            self.in_flight += take.len() as u64;
+        for &id in &take {
+            self.slot_mut(id).expect("chosen from the index").state = State::InFlight;
         }
-        self.unsent_from = end.max(self.unsent_from);
+        self.in_flight += take.len() as u64;
+        self.unsent_from = end;
         self.reap();
-        Ok(out)
+        Ok(Unsent { records, expired })
     }
 
     /// Settles record `id` as delivered (its PUBACK arrived), in any order,
@@ -371,7 +428,11 @@ impl Buffer {
     /// acknowledged too (a late PUBACK). An id not held gives
     /// [`Ack::Unknown`] and changes nothing.
     pub fn ack(&mut self, id: u64) -> Result<Ack, BufferError> {
-        Ok(if self.ack_many(&[id])? == 1 { Ack::Acked } else { Ack::Unknown })
+        Ok(if self.ack_many(&[id])? == 1 {
+            Ack::Acked
+        } else {
+            Ack::Unknown
+        })
     }
 
     /// [`Buffer::ack`] for several ids with one write (and one fsync);
@@ -408,7 +469,11 @@ impl Buffer {
             return;
         }
         let (from, to) = (self.first_live, self.unsent_from);
-        let start = self.segments.range(..=from).next_back().map_or(0, |(&k, _)| k);
+        let start = self
+            .segments
+            .range(..=from)
+            .next_back()
+            .map_or(0, |(&k, _)| k);
         let mut first = None;
         'segments: for (&k, seg) in self.segments.range_mut(start..) {
             for (i, s) in seg.slots.iter_mut().enumerate() {
@@ -564,25 +629,38 @@ impl Buffer {
 
     /// Every indexed record from id `from` up, in id order.
     fn iter_from(&self, from: u64) -> impl Iterator<Item = (u64, &Slot)> + '_ {
-        let start = self.segments.range(..=from).next_back().map_or(0, |(&k, _)| k);
+        let start = self
+            .segments
+            .range(..=from)
+            .next_back()
+            .map_or(0, |(&k, _)| k);
         self.segments.range(start..).flat_map(move |(&k, seg)| {
             let skip = from.saturating_sub(k) as usize;
-            seg.slots.iter().enumerate().skip(skip).map(move |(i, s)| (k + i as u64, s))
+            seg.slots
+                .iter()
+                .enumerate()
+                .skip(skip)
+                .map(move |(i, s)| (k + i as u64, s))
         })
     }
 
     fn holds(&self, id: u64) -> bool {
-        self.slot(id).is_some_and(|s| !matches!(s.state, State::Done(_)))
+        self.slot(id)
+            .is_some_and(|s| !matches!(s.state, State::Done(_)))
     }
 
     fn is_expired(&self, s: &Slot, now_ns: u64) -> bool {
-        self.opts.limits.ttl_ns.is_some_and(|ttl| now_ns.saturating_sub(s.t_ns) > ttl)
+        self.opts
+            .limits
+            .ttl_ns
+            .is_some_and(|ttl| now_ns.saturating_sub(s.t_ns) > ttl)
     }
 
     /// The oldest record from id `from` up that may be expired or dropped:
     /// unsent and never handed out.
     fn next_removable(&self, from: u64) -> Option<(u64, &Slot)> {
-        self.iter_from(from).find(|(_, s)| s.state == State::Unsent { sent: false })
+        self.iter_from(from)
+            .find(|(_, s)| s.state == State::Unsent { sent: false })
     }
 
     /// Marks a held record settled (its journal entry is already written)
@@ -598,7 +676,10 @@ impl Buffer {
         self.len -= 1;
         self.bytes -= u64::from(s.frame_len);
         bump(&mut self.totals, kind);
-        let dev = self.devices.get_mut(&*s.device).expect("every record's device is interned");
+        let dev = self
+            .devices
+            .get_mut(&*s.device)
+            .expect("every record's device is interned");
         bump(&mut dev.counts, kind);
         dev.buffered -= 1;
         let removed = Removed {
@@ -606,14 +687,21 @@ impl Buffer {
             device: s.device.to_string(),
             seq: s.seq,
             t_ns: s.t_ns,
-            why: if kind == Kind::Expired { Removal::Expired } else { Removal::DroppedOldest },
+            why: if kind == Kind::Expired {
+                Removal::Expired
+            } else {
+                Removal::DroppedOldest
+            },
         };
         seg.file.live -= 1;
         if seg.file.live == 0 {
             self.emptied.push(k);
         }
         if id == self.first_live {
-            let next = self.iter_from(id).find(|(_, s)| !matches!(s.state, State::Done(_))).map(|(id, _)| id);
+            let next = self
+                .iter_from(id)
+                .find(|(_, s)| !matches!(s.state, State::Done(_)))
+                .map(|(id, _)| id);
             self.first_live = next.unwrap_or(self.next_id);
         }
         removed
@@ -663,7 +751,11 @@ impl Buffer {
         } else {
             self.dir_dirty = true;
         }
-        let needed: u64 = self.segments.values().map(|s| s.file.records - s.file.live).sum();
+        let needed: u64 = self
+            .segments
+            .values()
+            .map(|s| s.file.records - s.file.live)
+            .sum();
         if self.journal.entries >= COMPACT_MIN_ENTRIES && self.journal.entries > 2 * needed {
             let r = self.compact();
             if let Err(e) = self.poison_on(r) {
@@ -689,7 +781,13 @@ impl Buffer {
         }
         let r = Segment::create(&self.dir, self.next_id);
         let file = self.poison_on(r)?;
-        self.segments.insert(self.next_id, Seg { file, slots: Vec::new() });
+        self.segments.insert(
+            self.next_id,
+            Seg {
+                file,
+                slots: Vec::new(),
+            },
+        );
         self.reap();
         Ok(())
     }
@@ -713,16 +811,26 @@ impl Buffer {
                 end += u64::from(seg.slots[at].frame_len);
                 j += 1;
             }
-            seg.file.read(start, (end - start) as usize, &mut self.read_buf)?;
+            seg.file
+                .read(start, (end - start) as usize, &mut self.read_buf)?;
             let mut at = 0;
             for &id in &ids[i..j] {
-                let corrupt = |what: String| BufferError::Corrupt { path: seg.file.path.clone(), offset: start + at as u64, what };
+                let corrupt = |what: String| BufferError::Corrupt {
+                    path: seg.file.path.clone(),
+                    offset: start + at as u64,
+                    what,
+                };
                 let frame::Parsed::Frame(body, n) = frame::parse(&self.read_buf[at..]) else {
-                    return Err(corrupt(format!("record {id} no longer reads back as it was written")));
+                    return Err(corrupt(format!(
+                        "record {id} no longer reads back as it was written"
+                    )));
                 };
                 let r = frame::get_record(body).map_err(|e| corrupt(e.to_owned()))?;
                 if r.id != id {
-                    return Err(corrupt(format!("record id {} where {id} was expected", r.id)));
+                    return Err(corrupt(format!(
+                        "record id {} where {id} was expected",
+                        r.id
+                    )));
                 }
                 out.push(Record {
                     id,
@@ -751,13 +859,19 @@ impl Buffer {
             tail.file.sync()?;
         }
         let mut totals = self.totals;
-        let mut devices: BTreeMap<String, Counts> = self.devices.iter().map(|(k, d)| (k.to_string(), d.counts)).collect();
+        let mut devices: BTreeMap<String, Counts> = self
+            .devices
+            .iter()
+            .map(|(k, d)| (k.to_string(), d.counts))
+            .collect();
         self.scratch.clear();
         let mut n = 0;
         for (&k, seg) in &self.segments {
             for (i, s) in seg.slots.iter().enumerate() {
                 totals.stored -= 1;
-                let dev = devices.get_mut(&*s.device).expect("every record's device is counted");
+                let dev = devices
+                    .get_mut(&*s.device)
+                    .expect("every record's device is counted");
                 dev.stored -= 1;
                 if let State::Done(kind) = s.state {
                     frame::put_entry(&mut self.scratch, kind, k + i as u64, s.seq, &s.device);
@@ -767,7 +881,13 @@ impl Buffer {
                 }
             }
         }
-        let header = Header { version: 0, next_id: self.next_id, segments: self.segments.keys().copied().collect(), totals, devices };
+        let header = Header {
+            version: 0,
+            next_id: self.next_id,
+            segments: self.segments.keys().copied().collect(),
+            totals,
+            devices,
+        };
         self.journal = Journal::write(&self.dir, &header, &self.scratch, n)?;
         Ok(())
     }

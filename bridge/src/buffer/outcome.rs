@@ -1,10 +1,7 @@
 //! What the buffer's operations hand back: records, and what happened to
 //! the records that left without an acknowledgement.
 
-#[allow(unused_imports)] // for doc links
-use super::{Buffer, Limits, Overflow};
-
-/// One buffered message, as handed out by [`Buffer::next_unsent`].
+/// One buffered message, as handed out by [`Buffer::next_unsent`](super::Buffer::next_unsent).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
     /// Buffer-assigned id: from 0, +1 per stored record, never reused, and
@@ -24,7 +21,7 @@ pub struct Record {
     pub payload: Vec<u8>,
 }
 
-/// What [`Buffer::push`] did.
+/// What [`Buffer::push`](super::Buffer::push) did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use]
 pub enum Push {
@@ -50,13 +47,15 @@ pub enum Push {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Reject {
-    /// The buffer is full and its policy is [`Overflow::RejectNew`].
+    /// The buffer is full and its policy is [`Overflow::RejectNew`](super::Overflow::RejectNew).
     Full,
-    /// The buffer is full, its policy is [`Overflow::DropOldest`], but the
+    /// The buffer is full, its policy is
+    /// [`Overflow::DropOldest`](super::Overflow::DropOldest), but the
     /// records that would have to go have been handed out (they stay until
     /// acknowledged).
     InFlight,
-    /// The record alone is larger than `limit` bytes ([`Limits::max_bytes`],
+    /// The record alone is larger than `limit` bytes
+    /// ([`Limits::max_bytes`](super::Limits::max_bytes),
     /// or the 1 GiB a record may take).
     TooLarge {
         /// The record's size as stored, in bytes.
@@ -91,13 +90,13 @@ pub struct Removed {
 /// Why a record left the buffer unacknowledged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Removal {
-    /// Dropped to make room ([`Overflow::DropOldest`]).
+    /// Dropped to make room ([`Overflow::DropOldest`](super::Overflow::DropOldest)).
     DroppedOldest,
-    /// Older than [`Limits::ttl_ns`].
+    /// Older than [`Limits::ttl_ns`](super::Limits::ttl_ns).
     Expired,
 }
 
-/// What [`Buffer::next_unsent`] hands out.
+/// What [`Buffer::next_unsent`](super::Buffer::next_unsent) hands out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[must_use]
 pub struct Unsent {
@@ -107,7 +106,7 @@ pub struct Unsent {
     pub expired: Vec<Removed>,
 }
 
-/// What [`Buffer::ack`] did.
+/// What [`Buffer::ack`](super::Buffer::ack) did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
 pub enum Ack {

@@ -32,11 +32,17 @@ impl Buffer {
     /// the file); I/O.
     pub fn open_with(dir: &Path, opts: Options) -> Result<(Buffer, Recovery), BufferError> {
         if opts.limits.max_messages == Some(0) {
-            return Err(BufferError::BadOptions { what: "max_messages is 0 (valid: 1 or more, or None for no bound)".into() });
+            return Err(BufferError::BadOptions {
+                what: "max_messages is 0 (valid: 1 or more, or None for no bound)".into(),
+            });
         }
         if opts.segment_bytes < policy::MIN_SEGMENT_BYTES {
             return Err(BufferError::BadOptions {
-                what: format!("segment_bytes is {} (valid: {} or more)", opts.segment_bytes, policy::MIN_SEGMENT_BYTES),
+                what: format!(
+                    "segment_bytes is {} (valid: {} or more)",
+                    opts.segment_bytes,
+                    policy::MIN_SEGMENT_BYTES
+                ),
             });
         }
         std::fs::create_dir_all(dir).map_err(io(dir, "create directory"))?;
@@ -49,7 +55,9 @@ impl Buffer {
             .map_err(io(&lock_path, "open"))?;
         match lock.try_lock() {
             Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Err(BufferError::Locked { path: lock_path }),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(BufferError::Locked { path: lock_path });
+            }
             Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path, "lock")(e)),
         }
 
@@ -65,7 +73,9 @@ impl Buffer {
                 seg_paths.insert(first_id, path);
             } else if name == journal::FILE_NAME {
                 journal_found = true;
-            } else if name.ends_with(".tmp") && (name.starts_with("seg-") || name.starts_with("journal.")) {
+            } else if name.ends_with(".tmp")
+                && (name.starts_with("seg-") || name.starts_with("journal."))
+            {
                 // A file whose creation a crash interrupted (never renamed into place).
                 std::fs::remove_file(&path).map_err(io(&path, "remove"))?;
                 recovery.removed_files.push(path);
@@ -74,7 +84,10 @@ impl Buffer {
         let journal_path = dir.join(journal::FILE_NAME);
         if !journal_found {
             if !seg_paths.is_empty() {
-                return Err(BufferError::MissingJournal { path: journal_path, segments: seg_paths.len() });
+                return Err(BufferError::MissingJournal {
+                    path: journal_path,
+                    segments: seg_paths.len(),
+                });
             }
             Journal::write(dir, &Header::default(), &[], 0)?;
             recovery.fresh = true;
@@ -88,11 +101,29 @@ impl Buffer {
                 why,
             });
         }
-        let journal = journal::reopen(&journal_path, &(loaded.valid_len, loaded.file_len, loaded.entries.len() as u64))?;
+        let journal = journal::reopen(
+            &journal_path,
+            &(
+                loaded.valid_len,
+                loaded.file_len,
+                loaded.entries.len() as u64,
+            ),
+        )?;
         let header = loaded.header;
         let mut totals = header.totals;
-        let mut devices: BTreeMap<Arc<str>, Dev> =
-            header.devices.into_iter().map(|(k, counts)| (Arc::from(k), Dev { counts, buffered: 0 })).collect();
+        let mut devices: BTreeMap<Arc<str>, Dev> = header
+            .devices
+            .into_iter()
+            .map(|(k, counts)| {
+                (
+                    Arc::from(k),
+                    Dev {
+                        counts,
+                        buffered: 0,
+                    },
+                )
+            })
+            .collect();
 
         // Read every segment; only the newest may end in a torn tail (older
         // ones were synced before a newer one started).
@@ -113,7 +144,10 @@ impl Buffer {
                     return Err(BufferError::Corrupt {
                         path,
                         offset: scan.valid_len,
-                        what: format!("{why}, in a segment that is not the newest (older segments are synced before a new one starts)"),
+                        what: format!(
+                            "{why}, in a segment that is not the newest \
+                             (older segments are synced before a new one starts)"
+                        ),
                     });
                 }
                 recovery.truncated.push(Truncated {
@@ -127,7 +161,10 @@ impl Buffer {
                 return Err(BufferError::Corrupt {
                     path,
                     offset: 0,
-                    what: format!("its first id {first_id} overlaps the previous segment, which ends at {prev_end}"),
+                    what: format!(
+                        "its first id {first_id} overlaps the previous segment, \
+                         which ends at {prev_end}"
+                    ),
                 });
             }
             prev_end = first_id + scan.records.len() as u64;
@@ -135,7 +172,14 @@ impl Buffer {
             for r in &scan.records {
                 let device = intern(&mut devices, &r.device);
                 let state = State::Unsent { sent: false };
-                slots.push(Slot { offset: r.offset, frame_len: r.frame_len, t_ns: r.t_ns, seq: r.seq, device, state });
+                slots.push(Slot {
+                    offset: r.offset,
+                    frame_len: r.frame_len,
+                    t_ns: r.t_ns,
+                    seq: r.seq,
+                    device,
+                    state,
+                });
             }
             let file = segment::reopen(&path, &scan)?;
             segments.insert(first_id, Seg { file, slots });
@@ -154,7 +198,10 @@ impl Buffer {
                 continue;
             }
             next_id = next_id.max(e.id.saturating_add(1));
-            let slot = segments.range_mut(..=e.id).next_back().and_then(|(&k, seg)| seg.slots.get_mut((e.id - k) as usize));
+            let slot = segments
+                .range_mut(..=e.id)
+                .next_back()
+                .and_then(|(&k, seg)| seg.slots.get_mut((e.id - k) as usize));
             if let Some(s) = slot {
                 if !matches!(s.state, State::Done(_)) {
                     s.state = State::Done(e.kind);
@@ -163,17 +210,18 @@ impl Buffer {
                 // Its segment was deleted after the header was written.
                 totals.stored += 1;
                 bump(&mut totals, e.kind);
-                if e.kind != Kind::Lost {
-                    let device = intern(&mut devices, &e.device);
-                    let dev = devices.get_mut(&device).expect("interned above");
-                    dev.counts.stored += 1;
-                    bump(&mut dev.counts, e.kind);
-                    dev.counts.last_seq = dev.counts.last_seq.max(Some(e.seq));
-                }
+                let device = intern(&mut devices, &e.device);
+                let dev = devices.get_mut(&device).expect("interned above");
+                dev.counts.stored += 1;
+                bump(&mut dev.counts, e.kind);
+                dev.counts.last_seq = dev.counts.last_seq.max(Some(e.seq));
             }
         }
         let in_segment = |id: u64| {
-            segments.range(..=id).next_back().is_some_and(|(&k, seg): (&u64, &Seg)| id - k < seg.slots.len() as u64)
+            segments
+                .range(..=id)
+                .next_back()
+                .is_some_and(|(&k, seg): (&u64, &Seg)| id - k < seg.slots.len() as u64)
         };
         for id in header.next_id..next_id {
             if !in_segment(id) && !settled_elsewhere.contains(&id) {
@@ -206,7 +254,11 @@ impl Buffer {
             }
         }
         // Delete every segment with nothing owed, the newest included.
-        let settled: Vec<u64> = segments.iter().filter(|(_, s)| s.file.live == 0).map(|(&k, _)| k).collect();
+        let settled: Vec<u64> = segments
+            .iter()
+            .filter(|(_, s)| s.file.live == 0)
+            .map(|(&k, _)| k)
+            .collect();
         for k in settled {
             if let Some(seg) = segments.remove(&k) {
                 std::fs::remove_file(&seg.file.path).map_err(io(&seg.file.path, "remove"))?;
@@ -216,7 +268,12 @@ impl Buffer {
 
         let first_live = segments
             .iter()
-            .flat_map(|(&k, seg)| seg.slots.iter().enumerate().map(move |(i, s)| (k + i as u64, s)))
+            .flat_map(|(&k, seg)| {
+                seg.slots
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, s)| (k + i as u64, s))
+            })
             .find(|(_, s)| !matches!(s.state, State::Done(_)))
             .map_or(next_id, |(id, _)| id);
         let mut buf = Buffer {

@@ -55,11 +55,22 @@ impl Segment {
         frame::finish(&mut head, at);
         debug_assert_eq!(head.len() as u64, HEADER_BYTES);
         let (file, size) = frame::write_new(dir, &path, &head)?;
-        Ok(Segment { records: 0, live: 0, size, path, file })
+        Ok(Segment {
+            records: 0,
+            live: 0,
+            size,
+            path,
+            file,
+        })
     }
 
     /// Appends encoded record frames.
-    pub(crate) fn append(&mut self, bytes: &[u8], records: u64, sync: bool) -> Result<(), BufferError> {
+    pub(crate) fn append(
+        &mut self,
+        bytes: &[u8],
+        records: u64,
+        sync: bool,
+    ) -> Result<(), BufferError> {
         frame::append(&mut self.file, &self.path, &mut self.size, bytes, sync)?;
         self.records += records;
         Ok(())
@@ -67,11 +78,18 @@ impl Segment {
 
     /// Forces what was written to disk.
     pub(crate) fn sync(&self) -> Result<(), BufferError> {
-        self.file.sync_data().map_err(|_| BufferError::Poisoned { path: self.path.clone() })
+        self.file.sync_data().map_err(|_| BufferError::Poisoned {
+            path: self.path.clone(),
+        })
     }
 
     /// Reads `len` bytes at `offset` into `buf` (replacing its contents).
-    pub(crate) fn read(&self, offset: u64, len: usize, buf: &mut Vec<u8>) -> Result<(), BufferError> {
+    pub(crate) fn read(
+        &self,
+        offset: u64,
+        len: usize,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), BufferError> {
         buf.clear();
         buf.resize(len, 0);
         read_exact_at(&self.file, buf, offset).map_err(io(&self.path, "read"))
@@ -119,9 +137,15 @@ pub(crate) struct Scan {
 /// caller to decide on.
 pub(crate) fn scan(path: &Path, expect_first_id: u64) -> Result<Scan, BufferError> {
     let bytes = std::fs::read(path).map_err(io(path, "read"))?;
-    let bad = |what: String| BufferError::BadHeader { path: path.to_path_buf(), kind: "segment", what };
+    let bad = |what: String| BufferError::BadHeader {
+        path: path.to_path_buf(),
+        kind: "segment",
+        what,
+    };
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
-        return Err(bad("the file does not start with the magic bytes FTWSEG01".into()));
+        return Err(bad(
+            "the file does not start with the magic bytes FTWSEG01".into()
+        ));
     }
     let Parsed::Frame(body, n) = frame::parse(&bytes[MAGIC.len()..]) else {
         return Err(bad("the header frame is incomplete or fails its CRC".into()));
@@ -134,7 +158,9 @@ pub(crate) fn scan(path: &Path, expect_first_id: u64) -> Result<Scan, BufferErro
         return Err(bad(format!("version {version}")));
     }
     if first_id != expect_first_id {
-        return Err(bad(format!("first id {first_id} does not match the file name's {expect_first_id}")));
+        return Err(bad(format!(
+            "first id {first_id} does not match the file name's {expect_first_id}"
+        )));
     }
     let mut at = MAGIC.len() + n;
     let mut records = Vec::new();
@@ -143,11 +169,18 @@ pub(crate) fn scan(path: &Path, expect_first_id: u64) -> Result<Scan, BufferErro
             Parsed::End => break None,
             Parsed::Torn(why) => break Some(why),
             Parsed::Frame(body, n) => {
-                let corrupt = |what: String| BufferError::Corrupt { path: path.to_path_buf(), offset: at as u64, what };
+                let corrupt = |what: String| BufferError::Corrupt {
+                    path: path.to_path_buf(),
+                    offset: at as u64,
+                    what,
+                };
                 let rec = frame::get_record(body).map_err(|e| corrupt(e.to_owned()))?;
                 let want = first_id + records.len() as u64;
                 if rec.id != want {
-                    return Err(corrupt(format!("record id {} where {want} was expected", rec.id)));
+                    return Err(corrupt(format!(
+                        "record id {} where {want} was expected",
+                        rec.id
+                    )));
                 }
                 records.push(ScannedRecord {
                     seq: rec.seq,
@@ -160,7 +193,12 @@ pub(crate) fn scan(path: &Path, expect_first_id: u64) -> Result<Scan, BufferErro
             }
         }
     };
-    Ok(Scan { records, valid_len: at as u64, file_len: bytes.len() as u64, torn })
+    Ok(Scan {
+        records,
+        valid_len: at as u64,
+        file_len: bytes.len() as u64,
+        torn,
+    })
 }
 
 /// Opens a scanned segment for appending, first cutting it to `valid_len`
@@ -172,7 +210,8 @@ pub(crate) fn reopen(path: &Path, scan: &Scan) -> Result<Segment, BufferError> {
         .open(path)
         .map_err(io(path, "open"))?;
     if scan.file_len != scan.valid_len {
-        file.set_len(scan.valid_len).map_err(io(path, "truncate the torn tail of"))?;
+        file.set_len(scan.valid_len)
+            .map_err(io(path, "truncate the torn tail of"))?;
         file.sync_all().map_err(io(path, "fsync"))?;
     }
     Ok(Segment {

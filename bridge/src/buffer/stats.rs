@@ -2,9 +2,6 @@
 
 use std::path::PathBuf;
 
-#[allow(unused_imports)] // for doc links
-use super::{Buffer, Limits, Overflow, SyncPolicy};
-
 /// Cumulative counts since the directory was first opened (persisted across
 /// reopen), and the present contents. At every moment
 /// `stored == acked + dropped_oldest + expired + lost + buffered`.
@@ -14,20 +11,21 @@ pub struct Stats {
     pub stored: u64,
     /// Records acknowledged (PUBACK).
     pub acked: u64,
-    /// Records dropped by [`Overflow::DropOldest`].
+    /// Records dropped by [`Overflow::DropOldest`](super::Overflow::DropOldest).
     pub dropped_oldest: u64,
-    /// Records expired ([`Limits::ttl_ns`]).
+    /// Records expired ([`Limits::ttl_ns`](super::Limits::ttl_ns)).
     pub expired: u64,
-    /// Pushes refused ([`Push::Rejected`]); not part of `stored`.
+    /// Pushes refused ([`Push::Rejected`](super::Push::Rejected)); not part of `stored`.
     pub rejected: u64,
     /// Records reported stored whose bytes a crash destroyed: only possible
-    /// with [`SyncPolicy::Batch`] and an operating-system crash or power loss.
+    /// with [`SyncPolicy::Batch`](super::SyncPolicy::Batch) and an
+    /// operating-system crash or power loss.
     pub lost: u64,
     /// Records held now (unsent plus in flight).
     pub buffered: u64,
     /// Records handed out and not yet acknowledged or requeued.
     pub in_flight: u64,
-    /// Bytes held now, as [`Limits::max_bytes`] counts them.
+    /// Bytes held now, as [`Limits::max_bytes`](super::Limits::max_bytes) counts them.
     pub bytes: u64,
 }
 
@@ -40,7 +38,7 @@ pub struct DeviceStats {
     pub stored: u64,
     /// Records acknowledged.
     pub acked: u64,
-    /// Records dropped by [`Overflow::DropOldest`].
+    /// Records dropped by [`Overflow::DropOldest`](super::Overflow::DropOldest).
     pub dropped_oldest: u64,
     /// Records expired.
     pub expired: u64,
@@ -53,14 +51,14 @@ pub struct DeviceStats {
     pub last_seq: Option<u64>,
 }
 
-/// What [`Buffer::open`] found and repaired.
+/// What [`Buffer::open`](super::Buffer::open) found and repaired.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Recovery {
     /// The directory held no buffer; one was created.
     pub fresh: bool,
     /// Records held (owed to the broker), as after a `--resume`.
     pub records: u64,
-    /// Their bytes, as [`Limits::max_bytes`] counts them.
+    /// Their bytes, as [`Limits::max_bytes`](super::Limits::max_bytes) counts them.
     pub bytes: u64,
     /// Segment files kept.
     pub segments: u64,

@@ -11,7 +11,11 @@ use tokio::sync::mpsc;
 use fabtwin_sim::scenario::{Scenario, Session as SessionLayout};
 use fabtwin_sim::telemetry::Telemetry;
 
+use fabtwin_sim::scenario::NetKind;
+use fabtwin_sim::time::SimTime;
+
 use super::outbox::{MemoryOutbox, Outbox};
+use super::proxy::{FaultProxy, LinkState};
 use super::session::{Session, SessionConfig, SessionEvent, TlsFiles};
 use crate::codec::json;
 use crate::topics::Topics;
@@ -33,6 +37,8 @@ pub struct Connect {
     pub outbox_capacity: usize,
     /// Client id prefix.
     pub client_prefix: String,
+    /// How long the first connection of each session may take.
+    pub connect_timeout: Duration,
 }
 
 /// Per-session counters in the run report.
@@ -64,18 +70,51 @@ pub struct Fleet {
     route: BTreeMap<usize, usize>,
     events: mpsc::UnboundedReceiver<SessionEvent>,
     topics: Topics,
+    /// Sessions of each gateway.
+    by_gateway: Vec<Vec<usize>>,
+    /// The fault proxy in front of each gateway that has network faults.
+    proxies: Vec<Option<FaultProxy>>,
+    /// Link state applied to each gateway so far.
+    link: Vec<LinkState>,
+    /// Each session's connection count when its link last went down.
+    connects_before_outage: Vec<u64>,
+    /// Running faster than real time: let sessions settle before a link fails.
+    pub settle: bool,
+    /// Offline intervals per gateway (sim time), from scheduled outages.
+    pub offline: Vec<Vec<(SimTime, SimTime)>>,
     /// Highest seq sent per device id.
     pub last_seq: BTreeMap<String, u64>,
 }
 
 impl Fleet {
-    /// Opens the sessions of `scenario` (inside a tokio runtime).
-    pub fn connect(scenario: &Scenario, topics: &Topics, c: &Connect) -> Fleet {
+    /// Opens the sessions of `scenario`; gateways with network faults connect
+    /// through their own fault proxy.
+    pub async fn connect(
+        scenario: &Scenario,
+        topics: &Topics,
+        c: &Connect,
+    ) -> std::io::Result<Fleet> {
         let (tx, events) = mpsc::unbounded_channel();
         let mut sessions = Vec::new();
         let mut ids = Vec::new();
         let mut route = BTreeMap::new();
-        for g in &scenario.gateways {
+        let mut by_gateway = Vec::new();
+        let mut proxies = Vec::new();
+        for (gi, g) in scenario.gateways.iter().enumerate() {
+            let proxy = if scenario.network_faults.iter().any(|f| f.gateway == gi) {
+                let upstream = tokio::net::lookup_host((c.host.as_str(), c.port))
+                    .await?
+                    .next()
+                    .ok_or_else(|| std::io::Error::other(format!("{} does not resolve", c.host)))?;
+                Some(FaultProxy::start(upstream).await?)
+            } else {
+                None
+            };
+            let (host, port) = match &proxy {
+                Some(p) => (p.addr().ip().to_string(), p.addr().port()),
+                None => (c.host.clone(), c.port),
+            };
+            let mut mine = Vec::new();
             let groups: Vec<Vec<usize>> = match g.session {
                 SessionLayout::PerGateway => vec![g.machines.clone()],
                 SessionLayout::PerDevice => g.machines.iter().map(|&m| vec![m]).collect(),
@@ -103,8 +142,8 @@ impl Fleet {
                 }
                 let config = SessionConfig {
                     client_id: client_id.clone(),
-                    host: c.host.clone(),
-                    port: c.port,
+                    host: host.clone(),
+                    port,
                     tls: c.tls.clone(),
                     credentials: c.credentials.clone(),
                     qos: g.qos,
@@ -114,19 +153,108 @@ impl Fleet {
                     status_topics,
                     retained,
                     subscribe,
+                    capacity: (g.buffer.max_messages as usize).min(c.outbox_capacity.max(1)),
                 };
-                let outbox: Box<dyn Outbox> = Box::new(MemoryOutbox::new(c.outbox_capacity));
+                let outbox: Box<dyn Outbox> = Box::new(MemoryOutbox::new(config.capacity));
+                mine.push(sessions.len());
                 sessions.push(Session::start(config, outbox, tx.clone()));
                 ids.push(client_id);
             }
+            by_gateway.push(mine);
+            proxies.push(proxy);
         }
-        Fleet {
+        // Start simulating only once every session is connected: otherwise, running
+        // faster than real time, the first hours of sim time would overflow the
+        // outboxes before the first CONNACK arrives.
+        for (session, id) in sessions.iter().zip(&ids) {
+            if !session.wait_connects(1, c.connect_timeout).await {
+                let why = session
+                    .stats()
+                    .last_error
+                    .lock()
+                    .ok()
+                    .and_then(|l| l.clone())
+                    .unwrap_or_else(|| "no answer".into());
+                return Err(std::io::Error::other(format!(
+                    "session {id} could not connect to {}:{} within {:?}: {why}",
+                    c.host, c.port, c.connect_timeout
+                )));
+            }
+        }
+        let n = scenario.gateways.len();
+        let n_sessions = sessions.len();
+        Ok(Fleet {
             sessions,
             ids,
             route,
             events,
             topics: topics.clone(),
+            by_gateway,
+            proxies,
+            link: vec![LinkState::Up; n],
+            connects_before_outage: vec![0; n_sessions],
+            settle: true,
+            offline: vec![Vec::new(); n],
             last_seq: BTreeMap::new(),
+        })
+    }
+
+    /// Applies the scenario's network faults as of sim time `t`: the proxy takes the
+    /// link's state, and during an outage the gateway holds its messages (it sees
+    /// its link down) so they wait in its buffer, subject to its overflow policy.
+    pub async fn apply_network(&mut self, scenario: &Scenario, t: SimTime) {
+        for g in 0..self.proxies.len() {
+            let Some(proxy) = &self.proxies[g] else {
+                continue;
+            };
+            let active = scenario
+                .network_faults
+                .iter()
+                .rfind(|f| f.gateway == g && f.start <= t && t < f.end);
+            let state = match active.map(|f| f.kind) {
+                None => LinkState::Up,
+                Some(NetKind::Outage) => LinkState::Down,
+                Some(NetKind::Latency(ms)) => LinkState::Latency(Duration::from_secs_f64(ms / 1e3)),
+                Some(NetKind::Loss(p)) => LinkState::Loss(p),
+                Some(NetKind::Partition) => LinkState::Partition,
+            };
+            if state == self.link[g] {
+                continue;
+            }
+            let was_down = self.link[g] == LinkState::Down;
+            let down = state == LinkState::Down;
+            if down && let Some(f) = active {
+                self.offline[g].push((f.start, f.end));
+            }
+            if self.settle {
+                // Compressed time: a real gateway publishing every few minutes has
+                // nothing in flight when its link changes; let it reach that state.
+                for &s in &self.by_gateway[g] {
+                    self.sessions[s].drain(Duration::from_secs(15)).await;
+                }
+            }
+            proxy.set(state);
+            if down && !was_down {
+                for &s in &self.by_gateway[g] {
+                    self.connects_before_outage[s] = self.sessions[s]
+                        .stats()
+                        .connects
+                        .load(std::sync::atomic::Ordering::Relaxed);
+                    self.sessions[s].hold(true).await;
+                }
+            }
+            if was_down && !down {
+                // Running faster than real time, the simulation would race past hours of
+                // sim time while the gateway reconnects: wait for its new connection, as
+                // sim time would, before releasing what it holds.
+                for &s in &self.by_gateway[g] {
+                    self.sessions[s]
+                        .wait_connects(self.connects_before_outage[s] + 1, Duration::from_secs(15))
+                        .await;
+                    self.sessions[s].hold(false).await;
+                }
+            }
+            self.link[g] = state;
         }
     }
 
@@ -186,7 +314,7 @@ fn log_event(ev: &SessionEvent) {
         SessionEvent::Connected { resumed } => tracing::info!(resumed, "connected"),
         SessionEvent::Disconnected(why) => tracing::warn!("connection lost: {why}"),
         SessionEvent::Dropped(d) => {
-            tracing::warn!(count = d.len(), "outbox full: messages dropped by policy")
+            tracing::debug!(count = d.len(), "outbox full: messages dropped by policy")
         }
         SessionEvent::Incoming { topic, .. } => tracing::debug!(%topic, "command received"),
     }

@@ -54,7 +54,12 @@ impl FaultProxy {
         let (state, rx) = watch::channel(LinkState::Up);
         let stats = Arc::new(Mutex::new(ProxyStats::default()));
         let task = tokio::spawn(accept_loop(listener, upstream, rx, stats.clone()));
-        Ok(FaultProxy { addr, state, stats, task })
+        Ok(FaultProxy {
+            addr,
+            state,
+            stats,
+            task,
+        })
     }
 
     /// The address clients connect to.
@@ -79,10 +84,17 @@ impl Drop for FaultProxy {
     }
 }
 
-async fn accept_loop(listener: TcpListener, upstream: SocketAddr, state: watch::Receiver<LinkState>, stats: Arc<Mutex<ProxyStats>>) {
+async fn accept_loop(
+    listener: TcpListener,
+    upstream: SocketAddr,
+    state: watch::Receiver<LinkState>,
+    stats: Arc<Mutex<ProxyStats>>,
+) {
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     loop {
-        let Ok((client, _)) = listener.accept().await else { continue };
+        let Ok((client, _)) = listener.accept().await else {
+            continue;
+        };
         if *state.borrow() == LinkState::Down {
             if let Ok(mut s) = stats.lock() {
                 s.refused += 1;
@@ -90,7 +102,9 @@ async fn accept_loop(listener: TcpListener, upstream: SocketAddr, state: watch::
             drop(client);
             continue;
         }
-        let Ok(server) = TcpStream::connect(upstream).await else { continue };
+        let Ok(server) = TcpStream::connect(upstream).await else {
+            continue;
+        };
         let _ = client.set_nodelay(true);
         let _ = server.set_nodelay(true);
         if let Ok(mut s) = stats.lock() {
@@ -101,52 +115,76 @@ async fn accept_loop(listener: TcpListener, upstream: SocketAddr, state: watch::
     }
 }
 
-/// Forwards both ways until either side closes or the link state cuts it.
-async fn pipe(client: TcpStream, server: TcpStream, mut state: watch::Receiver<LinkState>, stats: Arc<Mutex<ProxyStats>>, seed: u64) {
-    let (mut cr, mut cw) = client.into_split();
-    let (mut sr, mut sw) = server.into_split();
-    let mut rng = seed;
-    let mut cbuf = vec![0u8; 16 * 1024];
-    let mut sbuf = vec![0u8; 16 * 1024];
-    let cut = |stats: &Arc<Mutex<ProxyStats>>| {
+/// Forwards both ways, one task per direction (so a full socket one way never
+/// stalls the other), until either side closes or the link state cuts it.
+async fn pipe(
+    client: TcpStream,
+    server: TcpStream,
+    state: watch::Receiver<LinkState>,
+    stats: Arc<Mutex<ProxyStats>>,
+    seed: u64,
+) {
+    let (cr, cw) = client.into_split();
+    let (sr, sw) = server.into_split();
+    let mut up = tokio::spawn(one_way(cr, sw, state.clone(), seed));
+    let mut down = tokio::spawn(one_way(sr, cw, state, seed.rotate_left(17) | 1));
+    // When one direction ends, the connection is over: end the other too.
+    let first = tokio::select! {
+        r = &mut up => r,
+        r = &mut down => r,
+    };
+    up.abort();
+    down.abort();
+    if first.unwrap_or(false) {
         if let Ok(mut s) = stats.lock() {
             s.cut += 1;
         }
-    };
+    }
+}
+
+/// Copies one direction; returns whether the link state cut it.
+async fn one_way(
+    mut r: tokio::net::tcp::OwnedReadHalf,
+    mut w: tokio::net::tcp::OwnedWriteHalf,
+    mut state: watch::Receiver<LinkState>,
+    seed: u64,
+) -> bool {
+    let mut rng = seed;
+    let mut buf = vec![0u8; 16 * 1024];
     loop {
         let current = *state.borrow();
-        if current == LinkState::Down {
-            cut(&stats);
-            return;
-        }
-        if current == LinkState::Partition {
-            // Hold everything until the state changes.
-            if state.changed().await.is_err() {
-                return;
+        match current {
+            LinkState::Down => return true,
+            LinkState::Partition => {
+                // Hold everything until the state changes.
+                if state.changed().await.is_err() {
+                    return false;
+                }
+                continue;
             }
-            continue;
+            _ => {}
         }
         tokio::select! {
-            changed = state.changed() => if changed.is_err() { return },
-            n = cr.read(&mut cbuf) => {
-                let Ok(n) = n else { return };
-                if n == 0 || !forward(&mut sw, &cbuf[..n], current, &mut rng).await {
-                    if n > 0 { cut(&stats); }
-                    return;
+            changed = state.changed() => if changed.is_err() { return false },
+            n = r.read(&mut buf) => {
+                let Ok(n) = n else { return false };
+                if n == 0 {
+                    return false;
                 }
-            }
-            n = sr.read(&mut sbuf) => {
-                let Ok(n) = n else { return };
-                if n == 0 || !forward(&mut cw, &sbuf[..n], current, &mut rng).await {
-                    if n > 0 { cut(&stats); }
-                    return;
+                if !forward(&mut w, &buf[..n], current, &mut rng).await {
+                    return true;
                 }
             }
         }
     }
 }
 
-async fn forward(w: &mut tokio::net::tcp::OwnedWriteHalf, bytes: &[u8], state: LinkState, rng: &mut u64) -> bool {
+async fn forward(
+    w: &mut tokio::net::tcp::OwnedWriteHalf,
+    bytes: &[u8],
+    state: LinkState,
+    rng: &mut u64,
+) -> bool {
     match state {
         LinkState::Latency(d) => tokio::time::sleep(d).await,
         LinkState::Loss(p) => {
@@ -188,7 +226,9 @@ mod tests {
         let mut s = TcpStream::connect(addr).await?;
         s.write_all(b"ping").await?;
         let mut b = [0u8; 4];
-        tokio::time::timeout(Duration::from_secs(2), s.read_exact(&mut b)).await.map_err(|_| std::io::Error::other("timeout"))??;
+        tokio::time::timeout(Duration::from_secs(2), s.read_exact(&mut b))
+            .await
+            .map_err(|_| std::io::Error::other("timeout"))??;
         Ok(b.to_vec())
     }
 
@@ -203,7 +243,9 @@ mod tests {
         open.read_exact(&mut one).await.unwrap();
         proxy.set(LinkState::Down);
         let mut rest = Vec::new();
-        let n = tokio::time::timeout(Duration::from_secs(2), open.read_to_end(&mut rest)).await.expect("cut promptly");
+        let n = tokio::time::timeout(Duration::from_secs(2), open.read_to_end(&mut rest))
+            .await
+            .expect("cut promptly");
         assert!(n.is_err() || rest.is_empty());
         assert!(round_trip(proxy.addr()).await.is_err());
         proxy.set(LinkState::Up);
@@ -218,10 +260,19 @@ mod tests {
         proxy.set(LinkState::Latency(Duration::from_millis(150)));
         let t = std::time::Instant::now();
         round_trip(proxy.addr()).await.unwrap();
-        assert!(t.elapsed() >= Duration::from_millis(300), "two delayed hops");
+        assert!(
+            t.elapsed() >= Duration::from_millis(300),
+            "two delayed hops"
+        );
         proxy.set(LinkState::Partition);
-        assert!(round_trip(proxy.addr()).await.is_err(), "nothing flows in a partition");
+        assert!(
+            round_trip(proxy.addr()).await.is_err(),
+            "nothing flows in a partition"
+        );
         proxy.set(LinkState::Loss(1.0));
-        assert!(round_trip(proxy.addr()).await.is_err(), "certain loss resets");
+        assert!(
+            round_trip(proxy.addr()).await.is_err(),
+            "certain loss resets"
+        );
     }
 }

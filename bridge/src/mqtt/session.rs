@@ -57,6 +57,8 @@ pub struct SessionConfig {
     pub retained: Vec<(String, Vec<u8>)>,
     /// Topics subscribed on every connect (commands), QoS 1.
     pub subscribe: Vec<String>,
+    /// Messages the outbox holds before back-pressure (link up) or its overflow policy (link down).
+    pub capacity: usize,
 }
 
 /// Counters of one session, readable while it runs.
@@ -78,6 +80,8 @@ pub struct SessionStats {
     pub connection_errors: AtomicU64,
     /// Whether the session is connected now.
     pub connected: AtomicBool,
+    /// Why the last connection attempt failed or the last connection was lost.
+    pub last_error: std::sync::Mutex<Option<String>>,
 }
 
 /// Something the session reports back.
@@ -175,6 +179,20 @@ impl Session {
         let _ = self.tx.send(Cmd::Hold(on)).await;
     }
 
+    /// Waits (bounded) until the session has connected `count` times in all and is connected.
+    pub async fn wait_connects(&self, count: u64, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.stats.connects.load(Ordering::Relaxed) < count
+            || !self.stats.connected.load(Ordering::Relaxed)
+        {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
+    }
+
     /// Waits until everything offered so far is acknowledged (or `timeout` passes).
     pub async fn drain(&self, timeout: Duration) -> bool {
         let (tx, rx) = oneshot::channel();
@@ -222,11 +240,7 @@ fn options(c: &SessionConfig) -> MqttOptions {
         ));
     }
     if let Some(tls) = &c.tls {
-        o.set_transport(Transport::tls(
-            tls.ca.clone(),
-            tls.client.clone(),
-            None,
-        ));
+        o.set_transport(Transport::tls(tls.ca.clone(), tls.client.clone(), None));
     }
     o
 }
@@ -239,6 +253,7 @@ async fn run(
     stats: Arc<SessionStats>,
 ) {
     let window = usize::from(config.inflight.max(1));
+    let capacity = config.capacity.max(1);
     let (client, mut eventloop) = AsyncClient::new(options(&config), window + 64);
     // Ids of requested publishes not yet seen on the wire; None = a control message.
     let mut waiting: VecDeque<Option<u64>> = VecDeque::new();
@@ -336,8 +351,12 @@ async fn run(
                 }
                 Ok(_) => {}
                 Err(e) => {
+                    let why = describe(&e);
+                    if let Ok(mut last) = stats.last_error.lock() {
+                        *last = Some(why.clone());
+                    }
                     if connected {
-                        let _ = events.send(SessionEvent::Disconnected(describe(&e)));
+                        let _ = events.send(SessionEvent::Disconnected(why));
                     }
                     connected = false;
                     stats.connected.store(false, Ordering::Relaxed);
@@ -350,7 +369,10 @@ async fn run(
                     backoff = (backoff * 2).min(Duration::from_secs(2));
                 }
             },
-            cmd = rx.recv(), if inputs_open && closing.is_none() => match cmd {
+            // Back-pressure: while the link is up, a full outbox stops taking messages
+            // (the simulation waits) instead of applying its overflow policy, which is
+            // for a gateway that cannot send.
+            cmd = rx.recv(), if inputs_open && closing.is_none() && (outbox.len() < capacity || !connected || held) => match cmd {
                 Some(Cmd::Offer { device, seq, t_ns, topic, payload }) => {
                     stats.offered.fetch_add(1, Ordering::Relaxed);
                     match outbox.offer(device, seq, t_ns, &topic, &payload) {

@@ -7,8 +7,10 @@
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Instant;
 
-use super::{Problem, Scenario, ScenarioError, from_str};
-use crate::faults::Target;
+use super::{FaultKind, NetKind, Problem, Scenario, ScenarioError, from_str};
+use crate::degradation::Growth;
+use crate::faults::{SensorFault, Target};
+use crate::plant::LoadProfile;
 use crate::rng::mix64;
 
 // ---------------------------------------------------------------------------
@@ -91,7 +93,14 @@ Scenario(
     gateways: [
         Gateway(id: "gw-north", machines: ["m-motor", "m-pump", "m-fan"], publish_interval: "30m",
                 codec: SparkplugB, session: PerDevice, qos: 0),
-        Gateway(id: "gw-south", machines: ["m-spindle", "m-comp", "m-conv"], codec: Json, session: PerGateway, qos: 1),
+        Gateway(id: "gw-south", machines: ["m-spindle", "m-comp", "m-conv"], codec: Json, session: PerGateway, qos: 1,
+                buffer: Buffer(max_messages: 5000, max_bytes: 1048576, overflow: RejectNew, ttl: "1d")),
+    ],
+    network_faults: [
+        (gateway: "gw-north", kind: Outage, at: "1h", duration: "10m"),
+        (gateway: "gw-south", kind: Latency(250), at: "2h", duration: "1h"),
+        (gateway: "gw-north", kind: Loss(0.1), at: "3h", duration: "30m"),
+        (gateway: "gw-south", kind: Partition, at: "1d", duration: "5m"),
     ],
 )
 "#;
@@ -148,6 +157,7 @@ const WEAR: &str = r#"Scenario(
         (machines: Healthy, kind: Imbalance(0.5), mtbf: "20d", duration: "1d"),
         (machines: All, kind: Looseness(0.2), mtbf: "60d", duration: "6h"),
     ],
+    network_faults: [(gateway: "l2-gw", kind: Outage, at: "2d", duration: "1h")],
     expect: [
         AlarmWithin(machine: "m1", within: "6h", level: Warning),
         AlarmWithin(machine: "m2", within: "1d"),
@@ -180,7 +190,7 @@ Scenario(
             limits: Limits(kurtosis_alarm: 12),
             sensors: [Sensor(id: "a", part: "iis3dwb", axes: Z, mounting: Adhesive)]),
     ])])],
-    gateways: [Gateway(id: "g", machines: ["m1"], qos: Some(1))],
+    gateways: [Gateway(id: "g", machines: ["m1"], qos: Some(1), buffer: Some(Buffer(overflow: DropOldest)))],
     faults: [(machine: "m1", sensor: "a", kind: Spikes(amplitude: 1e6, rate_hz: 1e-6), at: "0s")],
     expect: [MessagesAtLeast(0)],
 )
@@ -347,6 +357,14 @@ const VARIANTS: &[&str] = &[
     "MessagesAtLeast",
     "Fails",
     "Survives",
+    "Buffer",
+    "DropOldest",
+    "RejectNew",
+    "NetworkFault",
+    "Outage",
+    "Latency",
+    "Loss",
+    "Partition",
     "Some",
     "None",
     "true",
@@ -775,9 +793,116 @@ fn check_err(src: &str, e: &ScenarioError) -> Result<(), String> {
     Ok(())
 }
 
+/// Every number of an accepted scenario, named.
+fn numbers(s: &Scenario) -> Vec<(String, f64)> {
+    let mut v: Vec<(String, f64)> = vec![
+        ("ambient.celsius".into(), s.ambient.celsius),
+        ("ambient.hpa".into(), s.ambient.hpa),
+        ("ambient.rh_pct".into(), s.ambient.rh_pct),
+    ];
+    let sensor_fault = |name: String, f: &SensorFault, v: &mut Vec<(String, f64)>| match f {
+        SensorFault::StuckAt | SensorFault::Dropout => {}
+        SensorFault::Drift { per_hour: x }
+        | SensorFault::Bias { offset: x }
+        | SensorFault::Gain { factor: x }
+        | SensorFault::Noise { factor: x }
+        | SensorFault::Saturation { fraction: x } => v.push((name, *x)),
+        SensorFault::Spikes { rate_hz, amplitude } => {
+            v.push((format!("{name}.rate_hz"), *rate_hz));
+            v.push((format!("{name}.amplitude"), *amplitude));
+        }
+    };
+    for m in &s.machines {
+        let id = &m.id;
+        let l = &m.limits;
+        v.extend([
+            (format!("{id}.rated_speed_rpm"), m.rated_speed_rpm),
+            (format!("{id}.rated_power_kw"), m.rated_power_kw),
+            (format!("{id}.position.x"), m.position.0),
+            (format!("{id}.position.y"), m.position.1),
+            (format!("{id}.zones.ab"), l.zones.ab_mm_s),
+            (format!("{id}.zones.bc"), l.zones.bc_mm_s),
+            (format!("{id}.zones.cd"), l.zones.cd_mm_s),
+            (format!("{id}.kurtosis_warning"), l.kurtosis_warning),
+            (format!("{id}.kurtosis_alarm"), l.kurtosis_alarm),
+            (
+                format!("{id}.temperature_warning_c"),
+                l.temperature_warning_c,
+            ),
+            (format!("{id}.temperature_alarm_c"), l.temperature_alarm_c),
+            (format!("{id}.resonance_hz"), m.physics.resonance_hz),
+            (format!("{id}.bearing.ball"), m.bearing.ball_diameter_mm),
+            (format!("{id}.bearing.pitch"), m.bearing.pitch_diameter_mm),
+            (format!("{id}.bearing.angle"), m.bearing.contact_angle_deg),
+        ]);
+        match &m.load {
+            LoadProfile::Constant(x) => v.push((format!("{id}.load"), *x)),
+            LoadProfile::Steps(steps) => {
+                v.extend(steps.iter().map(|(_, x)| (format!("{id}.load.step"), *x)));
+            }
+            LoadProfile::Cycle { high, low, .. } => {
+                v.push((format!("{id}.load.high"), *high));
+                v.push((format!("{id}.load.low"), *low));
+            }
+        }
+        for x in &m.sensors {
+            v.push((format!("{id}.{}.odr_hz", x.id), x.odr_hz));
+            v.push((format!("{id}.{}.full_scale", x.id), x.full_scale));
+        }
+    }
+    for (i, d) in s.degradation.iter().enumerate() {
+        let p = format!("degradation[{i}]");
+        v.push((format!("{p}.initial"), d.initial));
+        match d.growth {
+            Growth::Exponential {
+                rate_per_day,
+                rate_cv,
+                sigma_per_sqrt_day,
+            } => v.extend([
+                (format!("{p}.rate_per_day"), rate_per_day),
+                (format!("{p}.rate_cv"), rate_cv),
+                (format!("{p}.sigma_per_sqrt_day"), sigma_per_sqrt_day),
+            ]),
+            Growth::Gamma { mean_per_day, cv } => v.extend([
+                (format!("{p}.mean_per_day"), mean_per_day),
+                (format!("{p}.cv"), cv),
+            ]),
+            Growth::Wiener {
+                drift_per_day,
+                sigma_per_sqrt_day,
+            } => v.extend([
+                (format!("{p}.drift_per_day"), drift_per_day),
+                (format!("{p}.sigma_per_sqrt_day"), sigma_per_sqrt_day),
+            ]),
+        }
+    }
+    for (i, f) in s.faults.iter().enumerate() {
+        match &f.target {
+            Target::Machine { severity, .. } => v.push((format!("faults[{i}]"), *severity)),
+            Target::Sensor { fault, .. } => sensor_fault(format!("faults[{i}]"), fault, &mut v),
+        }
+    }
+    for (i, f) in s.network_faults.iter().enumerate() {
+        match f.kind {
+            NetKind::Latency(x) | NetKind::Loss(x) => v.push((format!("network_faults[{i}]"), x)),
+            NetKind::Outage | NetKind::Partition => {}
+        }
+    }
+    for (i, r) in s.random_faults.iter().enumerate() {
+        match &r.kind {
+            FaultKind::Machine(_, x) => v.push((format!("random_faults[{i}]"), *x)),
+            FaultKind::Sensor(f) => sensor_fault(format!("random_faults[{i}]"), f, &mut v),
+        }
+    }
+    v
+}
+
 /// What an accepted scenario must satisfy so that building a world from it
-/// cannot index out of bounds.
+/// cannot index out of bounds or compute with NaN.
 fn check_ok(s: &Scenario) -> Result<(), String> {
+    if let Some((name, x)) = numbers(s).into_iter().find(|(_, x)| !x.is_finite()) {
+        return Err(format!("accepted a non-finite number: {name} = {x}"));
+    }
     let n = s.machines.len();
     if n == 0 {
         return Err("accepted a scenario without machines".into());
@@ -833,6 +958,12 @@ fn check_ok(s: &Scenario) -> Result<(), String> {
         .any(|r| r.machines.iter().any(|&i| i >= n))
     {
         return Err("random fault machine index out of range".into());
+    }
+    if s.network_faults
+        .iter()
+        .any(|f| f.gateway >= s.gateways.len())
+    {
+        return Err("network fault gateway index out of range".into());
     }
     for e in &s.expect {
         let bad = match e {
@@ -928,6 +1059,7 @@ fn seeds_are_valid() {
     let plant = from_str(PLANT, "plant.ron").unwrap();
     assert_eq!(plant.machines.len(), 6);
     assert_eq!(plant.gateways.len(), 2);
+    assert_eq!(plant.network_faults.len(), 4);
     let wear = from_str(WEAR, "wear.ron").unwrap();
     assert_eq!(wear.degradation.len(), 6);
     assert_eq!(wear.faults.len(), 14);
@@ -1078,16 +1210,17 @@ fn odr_not_of_the_part_points_at_the_value() {
     );
     let line = src.lines().nth(p[0].line - 1).unwrap();
     assert!(line[p[0].col - 1..].starts_with("7000)"), "{line}");
-    // Written with `Some(…)`, a comment and on its own line, it is still found.
+    // Written with `Some(…)` and behind comments on the next line, the value itself
+    // is still pointed at.
     let src = "Scenario(name: \"g\", duration: \"1d\", sites: [(id: \"s\", lines: [(id: \"l\", machines: [\n\
                (id: \"m1\", kind: Motor, rated_speed_rpm: 1480, sensors: [(id: \"vib\", part: \"ISM330DHCX\",\n\
-               \x20 odr_hz: Some(\n\
-               \x20   7000.5),\n\
+               \x20 odr_hz: Some( // the rate\n\
+               \x20   /* a /* nested */ comment */ 7000.5),\n\
                )])])])])\n";
     let (_, text) = problems(src);
     assert_eq!(
         text,
-        "golden.ron:4:5: sites[0].lines[0].machines[0].sensors[0].odr_hz: 7000.5 is not an ODR of ISM330DHCX \
+        "golden.ron:4:34: sites[0].lines[0].machines[0].sensors[0].odr_hz: 7000.5 is not an ODR of ISM330DHCX \
          (valid: 12.5, 26, 52, 104, 208, 416, 833, 1666, 3332, 6667)"
     );
 }
@@ -1261,6 +1394,24 @@ fn every_problem_in_a_file_is_reported() {
         "golden.ron:9:24: faults[0].machine: no machine `m2` in this scenario (known: m1)",
         "golden.ron:9:46: faults[0].kind: 5 is out of range (valid: 0 … 2 (severity; 1 is the failure threshold))",
         "golden.ron:10:20: expect[0].machine: no machine `m3` in this scenario (known: m1)",
+    ];
+    assert_eq!(text, expected.join("\n"));
+}
+
+#[test]
+fn non_finite_numbers_are_refused_where_they_stand() {
+    let src = one_machine(
+        r#"(id: "m1", kind: Motor, rated_speed_rpm: NaN, position: (inf, 0), limits: (kurtosis_alarm: NaN), sensors: [(id: "v", part: "IIS3DWB")])"#,
+        r#"    degradation: [(machine: "m1", mode: imbalance, onset: At("1d"), growth: Gamma(mean_per_day: 0.1, cv: -inf))],
+"#,
+    );
+    let (p, text) = problems(&src);
+    assert_eq!(p.len(), 4, "{text}");
+    let expected = [
+        "golden.ron:5:50: sites[0].lines[0].machines[0].rated_speed_rpm: NaN is out of range (valid: 60 … 60000 rpm)",
+        "golden.ron:5:65: sites[0].lines[0].machines[0].position: (inf, 0) is out of range (valid: x and y within ±1000000 m)",
+        "golden.ron:5:100: sites[0].lines[0].machines[0].limits.kurtosis_alarm: NaN is out of range (valid: 1 … 1000)",
+        "golden.ron:7:106: degradation[0].growth.cv: -inf is out of range (valid: 0 … 10)",
     ];
     assert_eq!(text, expected.join("\n"));
 }

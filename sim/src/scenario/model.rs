@@ -142,7 +142,12 @@ pub struct BufferPolicy {
 
 impl Default for BufferPolicy {
     fn default() -> BufferPolicy {
-        BufferPolicy { max_messages: 100_000, max_bytes: None, overflow: Overflow::DropOldest, ttl: None }
+        BufferPolicy {
+            max_messages: 100_000,
+            max_bytes: None,
+            overflow: Overflow::DropOldest,
+            ttl: None,
+        }
     }
 }
 

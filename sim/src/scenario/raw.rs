@@ -119,7 +119,7 @@ pub struct RawMachine {
     pub bearing: Option<Spanned<BearingGeometry>>,
     /// Position on the floor, metres `(x, y)`. Default: laid out in a grid.
     #[serde(default)]
-    pub position: Option<(f64, f64)>,
+    pub position: Option<Spanned<(f64, f64)>>,
     /// ISO 10816 zone boundaries, mm/s. Default: ISO 10816-1 class by rated power.
     #[serde(default)]
     pub zone_limits: Option<Spanned<ZoneLimits>>,
@@ -160,16 +160,16 @@ pub enum RawLoad {
 pub struct RawLimits {
     /// Kurtosis warning. Default: 6.
     #[serde(default)]
-    pub kurtosis_warning: Option<f64>,
+    pub kurtosis_warning: Option<Spanned<f64>>,
     /// Kurtosis alarm. Default: 10.
     #[serde(default)]
-    pub kurtosis_alarm: Option<f64>,
+    pub kurtosis_alarm: Option<Spanned<f64>>,
     /// Temperature warning, °C. Default: 80.
     #[serde(default)]
-    pub temperature_warning_c: Option<f64>,
+    pub temperature_warning_c: Option<Spanned<f64>>,
     /// Temperature alarm, °C. Default: 95.
     #[serde(default)]
-    pub temperature_alarm_c: Option<f64>,
+    pub temperature_alarm_c: Option<Spanned<f64>>,
 }
 
 /// How the sensor is fixed to the machine.
@@ -348,10 +348,10 @@ pub enum RawGrowth {
         rate_per_day: Spanned<f64>,
         /// Unit-to-unit CV of the rate. Default: 0.3.
         #[serde(default)]
-        rate_cv: Option<f64>,
+        rate_cv: Option<Spanned<f64>>,
         /// Diffusion of ln(severity), 1/√day. Default: 0.1.
         #[serde(default)]
-        sigma_per_sqrt_day: Option<f64>,
+        sigma_per_sqrt_day: Option<Spanned<f64>>,
     },
     /// Gamma process.
     Gamma {
@@ -359,7 +359,7 @@ pub enum RawGrowth {
         mean_per_day: Spanned<f64>,
         /// CV of one day's increase. Default: 0.5.
         #[serde(default)]
-        cv: Option<f64>,
+        cv: Option<Spanned<f64>>,
     },
     /// Wiener process with drift.
     Wiener {
@@ -367,7 +367,7 @@ pub enum RawGrowth {
         drift_per_day: Spanned<f64>,
         /// Diffusion per √day. Default: 0.05.
         #[serde(default)]
-        sigma_per_sqrt_day: Option<f64>,
+        sigma_per_sqrt_day: Option<Spanned<f64>>,
     },
 }
 

@@ -43,6 +43,35 @@ pub fn line_col_of(src: &str, addr: usize) -> Option<(usize, usize)> {
     Some((line, col))
 }
 
+/// `text` from its first byte that is neither whitespace nor inside a comment
+/// (`// …` to the end of the line, `/* … */`, which nest in RON).
+fn skip_blank(mut text: &str) -> &str {
+    loop {
+        text = text.trim_start();
+        if let Some(rest) = text.strip_prefix("//") {
+            text = rest.find('\n').map_or("", |i| &rest[i..]);
+        } else if let Some(rest) = text.strip_prefix("/*") {
+            let b = rest.as_bytes();
+            let (mut depth, mut i) = (1, 0);
+            while depth > 0 && i < b.len() {
+                if b[i..].starts_with(b"/*") {
+                    depth += 1;
+                    i += 2;
+                } else if b[i..].starts_with(b"*/") {
+                    depth -= 1;
+                    i += 2;
+                } else {
+                    i += 1;
+                }
+            }
+            // `i` is just past an ASCII `*/`, or the end: a character boundary.
+            text = rest.get(i..).unwrap_or("");
+        } else {
+            return text;
+        }
+    }
+}
+
 impl<'de, T> Deserialize<'de> for Spanned<T>
 where
     T: Deserialize<'de>,
@@ -51,8 +80,7 @@ where
         let raw = <&'de ron::value::RawValue>::deserialize(d)?;
         let text = raw.get_ron();
         // Leading whitespace or comments belong to the slice; point at the value itself.
-        let trimmed = text.trim_start();
-        let addr = trimmed.as_ptr() as usize;
+        let addr = skip_blank(text).as_ptr() as usize;
         let val = raw
             .into_rust::<T>()
             .map_err(|e| de::Error::custom(e.code))?;

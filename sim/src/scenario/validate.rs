@@ -68,6 +68,18 @@ impl Ctx<'_> {
         v
     }
 
+    /// An optional value checked like [`Ctx::range`], or `default` when absent.
+    fn opt_range(
+        &mut self,
+        s: &Option<Spanned<f64>>,
+        path: &str,
+        (lo, hi, unit): (f64, f64, &str),
+        default: f64,
+    ) -> f64 {
+        s.as_ref()
+            .map_or(default, |s| self.range(s, path, lo, hi, unit))
+    }
+
     fn id(&mut self, s: &Spanned<String>, path: &str) {
         let ok = !s.val.is_empty()
             && s.val.len() <= 64
@@ -319,18 +331,32 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
             let bp = format!("{gp}.buffer");
             if let Some(m) = &b.max_messages {
                 if m.val == 0 {
-                    cx.at(m, format!("{bp}.max_messages"), "0 holds nothing (valid: at least 1)");
+                    cx.at(
+                        m,
+                        format!("{bp}.max_messages"),
+                        "0 holds nothing (valid: at least 1)",
+                    );
                 }
                 buffer.max_messages = m.val.max(1);
             }
             if let Some(m) = &b.max_bytes {
                 if m.val < 1024 {
-                    cx.at(m, format!("{bp}.max_bytes"), format!("{} bytes cannot hold one message (valid: at least 1024)", m.val));
+                    cx.at(
+                        m,
+                        format!("{bp}.max_bytes"),
+                        format!(
+                            "{} bytes cannot hold one message (valid: at least 1024)",
+                            m.val
+                        ),
+                    );
                 }
                 buffer.max_bytes = Some(m.val);
             }
             buffer.overflow = b.overflow;
-            buffer.ttl = b.ttl.as_ref().and_then(|t| cx.positive_dur(t, &format!("{bp}.ttl")));
+            buffer.ttl = b
+                .ttl
+                .as_ref()
+                .and_then(|t| cx.positive_dur(t, &format!("{bp}.ttl")));
         }
         gateways.push(Gateway {
             id: g.id.val.clone(),
@@ -408,12 +434,28 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
                 sigma_per_sqrt_day,
             } => Growth::Exponential {
                 rate_per_day: positive(&mut cx, rate_per_day, format!("{dp}.growth.rate_per_day")),
-                rate_cv: rate_cv.unwrap_or(0.3).clamp(1e-9, 3.0),
-                sigma_per_sqrt_day: sigma_per_sqrt_day.unwrap_or(0.1).clamp(0.0, 10.0),
+                rate_cv: cx
+                    .opt_range(
+                        rate_cv,
+                        &format!("{dp}.growth.rate_cv"),
+                        (0.0, 3.0, ""),
+                        0.3,
+                    )
+                    .clamp(1e-9, 3.0),
+                sigma_per_sqrt_day: cx
+                    .opt_range(
+                        sigma_per_sqrt_day,
+                        &format!("{dp}.growth.sigma_per_sqrt_day"),
+                        (0.0, 10.0, ""),
+                        0.1,
+                    )
+                    .clamp(0.0, 10.0),
             },
             RawGrowth::Gamma { mean_per_day, cv } => Growth::Gamma {
                 mean_per_day: positive(&mut cx, mean_per_day, format!("{dp}.growth.mean_per_day")),
-                cv: cv.unwrap_or(0.5).clamp(1e-3, 10.0),
+                cv: cx
+                    .opt_range(cv, &format!("{dp}.growth.cv"), (0.0, 10.0, ""), 0.5)
+                    .clamp(1e-3, 10.0),
             },
             RawGrowth::Wiener {
                 drift_per_day,
@@ -424,7 +466,14 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
                     drift_per_day,
                     format!("{dp}.growth.drift_per_day"),
                 ),
-                sigma_per_sqrt_day: sigma_per_sqrt_day.unwrap_or(0.05).clamp(0.0, 10.0),
+                sigma_per_sqrt_day: cx
+                    .opt_range(
+                        sigma_per_sqrt_day,
+                        &format!("{dp}.growth.sigma_per_sqrt_day"),
+                        (0.0, 10.0, ""),
+                        0.05,
+                    )
+                    .clamp(0.0, 10.0),
             },
         };
         if let (Some(machine), Some(onset)) = (machine, onset) {
@@ -551,24 +600,53 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
         let gateway = gateways.iter().position(|g| g.id == n.gateway.val);
         if gateway.is_none() {
             let known: Vec<&str> = gateways.iter().map(|g| g.id.as_str()).collect();
-            cx.at(&n.gateway, format!("{np}.gateway"), format!("no gateway `{}` (known: {})", n.gateway.val, known.join(", ")));
+            cx.at(
+                &n.gateway,
+                format!("{np}.gateway"),
+                format!(
+                    "no gateway `{}` (known: {})",
+                    n.gateway.val,
+                    known.join(", ")
+                ),
+            );
         }
         let kind = match &n.kind {
             RawNetKind::Outage => NetKind::Outage,
             RawNetKind::Partition => NetKind::Partition,
-            RawNetKind::Latency(ms) => NetKind::Latency(cx.range(ms, &format!("{np}.kind"), 0.0, 600_000.0, " ms")),
-            RawNetKind::Loss(p) => NetKind::Loss(cx.range(p, &format!("{np}.kind"), 0.0, 1.0, " (probability per chunk of traffic)")),
+            RawNetKind::Latency(ms) => {
+                NetKind::Latency(cx.range(ms, &format!("{np}.kind"), 0.0, 600_000.0, " ms"))
+            }
+            RawNetKind::Loss(p) => NetKind::Loss(cx.range(
+                p,
+                &format!("{np}.kind"),
+                0.0,
+                1.0,
+                " (probability per chunk of traffic)",
+            )),
         };
         let start = cx.dur(&n.at, &format!("{np}.at"));
         if let Some(s) = start
+            && valid_duration.is_some()
             && s >= duration
         {
-            cx.at(&n.at, format!("{np}.at"), format!("`{}` is not before the end of the run ({duration})", n.at.val));
+            cx.at(
+                &n.at,
+                format!("{np}.at"),
+                format!(
+                    "`{}` is not before the end of the run ({duration})",
+                    n.at.val
+                ),
+            );
         }
         let len = cx.positive_dur(&n.duration, &format!("{np}.duration"));
         if let (Some(gateway), Some(start), Some(len)) = (gateway, start, len) {
             let start = SimTime(start.0);
-            network_faults.push(NetworkFault { gateway, kind, start, end: start.after(len) });
+            network_faults.push(NetworkFault {
+                gateway,
+                kind,
+                start,
+                end: start.after(len),
+            });
         }
     }
     network_faults.sort_by_key(|f| (f.start, f.gateway));
@@ -699,14 +777,28 @@ fn machine(
         limits.zones = v;
     }
     if let Some(l) = &m.limits {
-        limits.kurtosis_warning = l.kurtosis_warning.unwrap_or(limits.kurtosis_warning);
-        limits.kurtosis_alarm = l.kurtosis_alarm.unwrap_or(limits.kurtosis_alarm);
-        limits.temperature_warning_c = l
-            .temperature_warning_c
-            .unwrap_or(limits.temperature_warning_c);
-        limits.temperature_alarm_c = l.temperature_alarm_c.unwrap_or(limits.temperature_alarm_c);
-        if !(limits.kurtosis_warning < limits.kurtosis_alarm
-            && limits.temperature_warning_c < limits.temperature_alarm_c)
+        // Kurtosis is at least 1 for any signal (3 for Gaussian noise).
+        let kurtosis = (1.0, 1000.0, "");
+        let celsius = (-273.15, 1000.0, " °C");
+        let fields = [
+            (&l.kurtosis_warning, "kurtosis_warning", kurtosis),
+            (&l.kurtosis_alarm, "kurtosis_alarm", kurtosis),
+            (&l.temperature_warning_c, "temperature_warning_c", celsius),
+            (&l.temperature_alarm_c, "temperature_alarm_c", celsius),
+        ];
+        let values = [
+            &mut limits.kurtosis_warning,
+            &mut limits.kurtosis_alarm,
+            &mut limits.temperature_warning_c,
+            &mut limits.temperature_alarm_c,
+        ];
+        let before = cx.problems.len();
+        for ((v, name, range), value) in fields.into_iter().zip(values) {
+            *value = cx.opt_range(v, &format!("{mp}.limits.{name}"), range, *value);
+        }
+        if cx.problems.len() == before
+            && !(limits.kurtosis_warning < limits.kurtosis_alarm
+                && limits.temperature_warning_c < limits.temperature_alarm_c)
         {
             cx.at(
                 &m.id,
@@ -715,6 +807,20 @@ fn machine(
             );
         }
     }
+    let position = match &m.position {
+        Some(p) => {
+            let (x, y) = p.val;
+            if !(x.is_finite() && y.is_finite() && x.abs() <= 1e6 && y.abs() <= 1e6) {
+                cx.at(
+                    p,
+                    format!("{mp}.position"),
+                    format!("({x}, {y}) is out of range (valid: x and y within ±1000000 m)"),
+                );
+            }
+            p.val
+        }
+        None => (grid.0 as f64 * 4.0, grid.1 as f64 * 6.0),
+    };
     let mut physics = m.kind.defaults();
     if let Some(r) = &m.resonance_hz {
         physics.resonance_hz = cx.range(r, &format!("{mp}.resonance_hz"), 200.0, 20_000.0, " Hz");
@@ -809,9 +915,7 @@ fn machine(
         rated_power_kw: power,
         load,
         bearing,
-        position: m
-            .position
-            .unwrap_or((grid.0 as f64 * 4.0, grid.1 as f64 * 6.0)),
+        position,
         limits,
         physics,
         sensors,
@@ -975,12 +1079,7 @@ fn target(kind: FaultKind, sensor: Option<usize>) -> Target {
     }
 }
 
-fn machine_set(
-    cx: &mut Ctx,
-    set: &RawMachines,
-    path: &str,
-    lookup: &Lookup,
-) -> Option<MachineSet> {
+fn machine_set(cx: &mut Ctx, set: &RawMachines, path: &str, lookup: &Lookup) -> Option<MachineSet> {
     match set {
         RawMachines::All => Some(MachineSet::All),
         RawMachines::Healthy => Some(MachineSet::Healthy),

@@ -11,7 +11,8 @@
 //! E[x²] = λ·E[A²]·Σh²/fs, E[x⁴] = λ·E[A⁴]·Σh⁴/fs. Their spectrum is that of the
 //! sampled ringing `raw` adds, h[n] = c·rⁿ·sin(θn), whose transfer function
 //! c·r·sinθ·z⁻¹ / (1 − 2r·cosθ·z⁻¹ + r²z⁻²) includes the aliasing of the continuous
-//! ringing (a continuous |H(f)|² would put 2–7× too little energy near Nyquist).
+//! ringing (a continuous |H(f)|² would put several times too little energy near
+//! Nyquist).
 
 use rand::RngExt;
 use rand_distr::StandardNormal;
@@ -40,6 +41,8 @@ struct ResponseStats {
     /// h[1] of the sample-normalised ringing, and its pole radius r and angle θ
     /// (per sample): h[n] = h[1]/(r·sinθ)·rⁿ·sin(θn).
     h1: f64,
+    /// h[n]³, for the spectrum of the impacts' skew.
+    cubes: Vec<f64>,
     r: f64,
     theta: f64,
 }
@@ -50,6 +53,18 @@ impl ResponseStats {
     fn mag2(&self, f: f64, fs: f64) -> f64 {
         let (re, im) = self.transfer(f, fs);
         re * re + im * im
+    }
+
+    /// Σ h[n]³·e^{−iωn}, as (re, im).
+    fn cube_transfer(&self, f: f64, fs: f64) -> (f64, f64) {
+        let w = std::f64::consts::TAU * f / fs;
+        self.cubes
+            .iter()
+            .enumerate()
+            .fold((0.0, 0.0), |(re, im), (n, c)| {
+                let (s, co) = (w * n as f64).sin_cos();
+                (re + c * co, im - c * s)
+            })
     }
 
     /// H(e^{iω}) = h[1]·e^{−iω} / (1 − 2r·cosθ·e^{−iω} + r²·e^{−2iω}), as (re, im).
@@ -90,9 +105,13 @@ struct TrainSpectrum {
     vel2: f64,
     /// Σ over the coherent lines in the ISO band of their velocity mean square / f².
     vel2_f2: f64,
-    /// At each band edge (0, nyq/BANDS, …, nyq): E[A²]·S₁(f)·√(1 − coherence)·λ^1.5,
+    /// At each band edge (0, nyq/BANDS, …, nyq; 0 at DC, which the mean removes):
+    /// E[A²]·S₁(f)·√(1 − coherence)·λ^1.5,
     /// with S₁(f) = 2·|H(f)|²/fs² the energy density of one impact, g²·s/Hz per g².
     edge: [f64; BANDS + 1],
+    /// H(fm) and H₃(fm) (of h and of h³), for a modulated train's line at fm.
+    fm_line: (f64, f64),
+    fm_cube: (f64, f64),
 }
 
 impl TrainSpectrum {
@@ -106,6 +125,10 @@ impl TrainSpectrum {
             dc: lambda / fs * st.transfer(0.0, fs).0,
             ..TrainSpectrum::default()
         };
+        if d > 0.0 {
+            out.fm_line = st.transfer(fm, fs);
+            out.fm_cube = st.cube_transfer(fm, fs);
+        }
         let mut m = 0.0f64;
         loop {
             let coherence = (-(std::f64::consts::TAU * m * SLIP_JITTER).powi(2)).exp();
@@ -175,6 +198,8 @@ pub struct AxisMoments {
     /// impact trains, weighted by the spread of impact energies): a window holds a
     /// whole number of impacts, so its mean square scatters with that number.
     pub impact_grain: f64,
+    /// The same for the fourth moment, g⁴·s.
+    pub impact_grain4: f64,
     /// Scatter of each band's mean square from impacts whose spectrum a band edge
     /// cuts, g²·√s (see [`Analytic::estimator_std`]).
     pub impact_edge: [f64; BANDS],
@@ -186,7 +211,17 @@ pub struct AxisMoments {
 #[derive(Clone, Debug, Default)]
 pub struct Analytic {
     stats: ResponseStats,
+    /// Spectra of the last impact trains seen, by their parameters (a machine at a
+    /// steady speed keeps its rates from window to window).
+    trains: Vec<(TrainKey, TrainSpectrum)>,
 }
+
+/// Bits of (rate, modulation frequency and depth, resonance, damping, fs, top of the
+/// velocity band): everything a [`TrainSpectrum`] depends on.
+type TrainKey = [u64; 7];
+
+/// Impact trains whose spectra an [`Analytic`] keeps (two bearing defects at once).
+const TRAIN_CACHE: usize = 2;
 
 /// Expected maximum of |Z| over `n` independent standard normal draws
 /// (first terms of the Gumbel asymptotic expansion for 2n half-normal draws).
@@ -214,16 +249,16 @@ impl Analytic {
             let wn = std::f64::consts::TAU * resonance_hz;
             let alpha = damping * wn;
             let wd = wn * (1.0 - damping * damping).sqrt();
-            let stats = ResponseStats {
+            self.stats = ResponseStats {
                 key,
                 s2,
                 s3,
                 s4,
                 h1: h.get(1).copied().unwrap_or(0.0),
+                cubes: h.iter().map(|x| x.powi(3)).collect(),
                 r: (-alpha / fs).exp(),
                 theta: wd / fs,
             };
-            self.stats = stats;
         }
         &self.stats
     }
@@ -250,29 +285,82 @@ impl Analytic {
             .collect();
         let max_order = harmonics.iter().map(|h| h.order).max().unwrap_or(0) as usize;
         let points = (4 * max_order + 4).next_power_of_two().max(8);
-        // The peak needs a finer grid than the moments: 64 points per cycle of the
-        // highest order miss the top of the waveform by at most 1 − cos(π/64) ≈ 0.1 %
-        // of that order's amplitude (4K + 4 points could miss a third of it).
-        let peak_points = (64 * max_order).max(points);
-        let wave = |a: usize, th: f64| -> f64 {
+        // The waveform on a grid, its sines shared by the three axes.
+        let wave_on = |n: usize| -> Vec<[f64; AXES]> {
+            // Each harmonic's sine on the grid by a rotating phasor: no trig per point.
+            let mut phasors: Vec<_> = harmonics
+                .iter()
+                .map(|h| {
+                    let step = std::f64::consts::TAU * h.order as f64 / n as f64;
+                    (h.phase.sin_cos(), step.sin_cos(), h.amp_g)
+                })
+                .collect();
+            (0..n)
+                .map(|_| {
+                    let mut p = [0.0; AXES];
+                    for ((s, c), (ds, dc), amp) in phasors.iter_mut() {
+                        p.iter_mut().zip(*amp).for_each(|(p, a)| *p += a * *s);
+                        (*s, *c) = (*s * *dc + *c * *ds, *c * *dc - *s * *ds);
+                    }
+                    p
+                })
+                .collect()
+        };
+        let grid = if harmonics.is_empty() {
+            Vec::new()
+        } else {
+            wave_on(points)
+        };
+        // The peak needs a finer grid than the moments (4K + 4 points could miss a third
+        // of the top order's amplitude): 16 points per cycle of the highest order, then
+        // Newton steps on p′ = 0 from the three best, which lands on the top exactly.
+        let peak_grid = if harmonics.is_empty() {
+            Vec::new()
+        } else {
+            wave_on((16 * max_order).max(points))
+        };
+        let refine = |a: usize, mut th: f64, step: f64| -> f64 {
+            for _ in 0..5 {
+                let (mut d1, mut d2) = (0.0, 0.0);
+                for h in &harmonics {
+                    let k = h.order as f64;
+                    let (s, c) = (k * th + h.phase).sin_cos();
+                    d1 += h.amp_g[a] * k * c;
+                    d2 -= h.amp_g[a] * k * k * s;
+                }
+                if d2 == 0.0 {
+                    break;
+                }
+                th -= (d1 / d2).clamp(-step, step);
+            }
             harmonics
                 .iter()
                 .map(|h| h.amp_g[a] * (h.order as f64 * th + h.phase).sin())
-                .sum()
+                .sum::<f64>()
+                .abs()
         };
         for (a, o) in out.iter_mut().enumerate() {
             let (mut m2, mut m4, mut peak) = (0.0, 0.0, 0.0f64);
             if !harmonics.is_empty() {
-                for m in 0..points {
-                    let p = wave(a, std::f64::consts::TAU * m as f64 / points as f64);
-                    m2 += p * p;
-                    m4 += p.powi(4);
+                for p in &grid {
+                    m2 += p[a] * p[a];
+                    m4 += p[a].powi(4);
                 }
                 m2 /= points as f64;
                 m4 /= points as f64;
-                for m in 0..peak_points {
-                    let th = std::f64::consts::TAU * m as f64 / peak_points as f64;
-                    peak = peak.max(wave(a, th).abs());
+                let n = peak_grid.len();
+                let step = std::f64::consts::TAU / n as f64;
+                // The three largest |p| on the grid, in one pass.
+                let mut best = [(0usize, -1.0f64); 3];
+                for (i, p) in peak_grid.iter().enumerate() {
+                    let v = p[a].abs();
+                    if v > best[2].1 {
+                        best[2] = (i, v);
+                        best.sort_by(|x, y| y.1.total_cmp(&x.1));
+                    }
+                }
+                for &(i, v) in best.iter().filter(|b| b.1 >= 0.0) {
+                    peak = peak.max(v).max(refine(a, i as f64 * step, step));
                 }
             }
             o.m2 = m2;
@@ -314,7 +402,27 @@ impl Analytic {
             // Moments of the modulation 1 + d·cos: E[cos²] = 1/2, E[cos³] = 0, E[cos⁴] = 3/8.
             let ea3 = 1.0 + 1.5 * d * d;
             let ea4 = 1.0 + 3.0 * d * d + 3.0 * d.powi(4) / 8.0;
-            let spec = TrainSpectrum::of(&st, imp, fs, vel_hi);
+            let key = [
+                imp.rate_hz,
+                imp.mod_hz,
+                imp.mod_depth,
+                imp.resonance_hz,
+                imp.damping,
+                fs,
+                vel_hi,
+            ]
+            .map(f64::to_bits);
+            let spec = match self.trains.iter().find(|(k, _)| *k == key) {
+                Some((_, spec)) => *spec,
+                None => {
+                    let spec = TrainSpectrum::of(&st, imp, fs, vel_hi);
+                    if self.trains.len() == TRAIN_CACHE {
+                        self.trains.remove(0);
+                    }
+                    self.trains.push((key, spec));
+                    spec
+                }
+            };
             for (a, o) in out.iter_mut().enumerate() {
                 let amp = imp.amp_g[a];
                 if amp == 0.0 {
@@ -341,6 +449,7 @@ impl Analytic {
                 // and the energies of modulated impacts spread by E[A⁴]/E[A²]².
                 let spread = ea4.sqrt() / ea2 / imp.rate_hz;
                 o.impact_grain = o.impact_grain.hypot(x2 * spread);
+                o.impact_grain4 = o.impact_grain4.hypot(x4 * spread);
                 for (b, e) in o.impact_edge.iter_mut().enumerate() {
                     let edges = spec.edge[b].hypot(spec.edge[b + 1]);
                     *e = e.hypot(amp * amp * edges);
@@ -353,19 +462,28 @@ impl Analytic {
                 // line is (λ/fs)·A·d·|H(fm)|·cos(2π·fm·t + arg H(fm)) (the modulation
                 // 1 + d·cos(2π·fm·τ) starts at t = 0, as `synth` draws it); beside the
                 // harmonic A_h·sin(2π·fm·t + φ) it adds A_h·a₀·cos(φ − arg H − π/2) to the
-                // mean square. Its fourth-moment cross terms are left out (third order).
+                // mean square. In the fourth moment it meets the impacts' skew: x³ of the
+                // train carries a line at fm of a₃ = (λ/fs)·A³·(3d + 3d³/4)·|H₃(fm)| (H₃ the
+                // transform of h³), adding 4·E[P·x³] = 2·A_h·a₃·cos(φ − arg H₃ − π/2),
+                // ~0.4 % of the fourth moment of an inner race at 0.3. The other cross terms
+                // (E[P³·x], the excess of E[P²·x²]) are products of the small harmonics.
                 let locked = harmonics.iter().find(|h| {
                     d > 0.0
                         && (h.order as f64 * model.shaft_hz - imp.mod_hz).abs() <= 1e-9 * imp.mod_hz
                 });
                 if let Some(h) = locked {
                     let f = imp.mod_hz;
-                    let (re, im) = st.transfer(f, fs);
+                    let (re, im) = spec.fm_line;
                     let a0 = imp.rate_hz / fs * amp * d * re.hypot(im);
                     let psi = im.atan2(re) + std::f64::consts::FRAC_PI_2;
                     let cross = h.amp_g[a] * a0 * (h.phase - psi).cos();
                     o.m2 += cross;
                     o.bands[band_of(f)] += cross;
+                    let (re3, im3) = spec.fm_cube;
+                    let c1 = 3.0 * d + 0.75 * d.powi(3);
+                    let a3 = imp.rate_hz / fs * amp.powi(3) * c1 * re3.hypot(im3);
+                    let psi3 = im3.atan2(re3) + std::f64::consts::FRAC_PI_2;
+                    o.m4 += 2.0 * h.amp_g[a] * a3 * (h.phase - psi3).cos();
                     if (VEL_LO_HZ..=vel_hi).contains(&f) {
                         let v2 = cross * to_mm_s(f).powi(2);
                         o.vel2_det += v2;
@@ -416,23 +534,21 @@ impl Analytic {
     pub fn estimator_std(m: &AxisMoments, n: usize, fs: f64) -> AxisFeatures {
         let e = Self::expected(m, n);
         let nf = n.max(2) as f64;
-        let kurt = e.kurtosis.max(1.0);
-        // var(m2̂) ≈ (m4 − m2²)/N of the random (Gaussian) part; the deterministic
-        // part of the signal does not scatter.
+        // var(m2̂) ≈ (m4 − m2²)/N of the random (Gaussian) part; the shaft-locked part
+        // of the signal does not scatter, the impacts do by their count.
         let s2 = m.sigma * m.sigma;
         // A window of T = N/fs seconds holds ⌊λT⌋ or ⌈λT⌉ impacts of a train; over
         // the train's phase the count varies by f·(1 − f) for fractional part f, 1/6 on
         // average: var += (impact_grain/T)²/6.
         let grain = m.impact_grain * fs / nf;
-        let var_m2 = (3.0 * s2 * s2 - s2 * s2 + 4.0 * s2 * (m.m2 - s2).max(0.0)) / nf
-            + grain * grain / 6.0;
+        let var_m2 =
+            (3.0 * s2 * s2 - s2 * s2 + 4.0 * s2 * (m.m2 - s2).max(0.0)) / nf + grain * grain / 6.0;
         let rms_std = if e.rms_g > 0.0 {
             var_m2.sqrt() / (2.0 * e.rms_g)
         } else {
             0.0
         };
-        // Kurtosis of Gaussian data scatters by √(24/N); heavier tails scatter more.
-        let kurt_std = (24.0 / nf).sqrt() * (kurt / 3.0).max(1.0).powf(1.5);
+        let kurt_std = Self::kurtosis_std(m, nf, grain);
         // The maximum of N Gaussian draws has Gumbel spread π/√6 / √(2 ln N).
         let peak_std = m.sigma * std::f64::consts::PI / 6f64.sqrt() / (2.0 * nf.ln()).sqrt();
         let crest_std = if e.rms_g > 0.0 {
@@ -483,6 +599,44 @@ impl Analytic {
             vel_rms_mm_s: vel_std,
             bands_g2: bands,
         }
+    }
+
+    /// Standard deviation of the kurtosis of one window of `nf` samples, by the delta
+    /// method: k̂ = m̂4/m̂2², so δk = (δm4 − 2k·m2·δm2)/m2². The signal is x = d + g,
+    /// with g the Gaussian part (σ) and d the rest (centred moments E2, E4, E6),
+    /// independent; per sample, δm2 = 2dg + (g² − σ²) and δm4 = 4d³g + 6d²(g² − σ²) +
+    /// 4dg³ + (g⁴ − 3σ⁴). With c = 2k·m2, the part odd in g, dg·(4d² + 4g² − 2c), and
+    /// the even part, (6d² − c)(g² − σ²) + (g⁴ − 3σ⁴), are uncorrelated; their mean
+    /// squares (Gaussian moments 3σ⁴, 15σ⁶, 105σ⁸) give the variance, N·m2⁴·var(k̂).
+    /// E6 is bounded by peak²·E4 (|d| never exceeds the deterministic peak). For d = 0
+    /// this is the textbook 24/N. A window holding one impact more or less moves m2
+    /// and m4 together (`grain`, `impact_grain4`), the last term.
+    fn kurtosis_std(m: &AxisMoments, nf: f64, grain: f64) -> f64 {
+        if m.m2 <= 0.0 {
+            return 0.0;
+        }
+        let s2 = m.sigma * m.sigma;
+        let e2 = (m.m2 - s2).max(0.0);
+        let e4 = (m.m4 - 6.0 * e2 * s2 - 3.0 * s2 * s2).max(0.0);
+        let e6 = m.peak_det * m.peak_det * e4;
+        let k = m.m4 / (m.m2 * m.m2);
+        let c = 2.0 * k * m.m2;
+        let odd =
+            16.0 * s2 * e6 + 240.0 * s2.powi(3) * e2 + 4.0 * c * c * s2 * e2 + 96.0 * s2 * s2 * e4
+                - 16.0 * c * s2 * e4
+                - 48.0 * c * s2 * s2 * e2;
+        let even = (36.0 * e4 - 12.0 * c * e2 + c * c) * 2.0 * s2 * s2
+            + (6.0 * e2 - c) * 24.0 * s2.powi(3)
+            + 96.0 * s2.powi(4);
+        let noise = (odd + even).max(0.0) / (nf * m.m2.powi(4));
+        // grain = impact_grain·fs/N (mean square of one impact); likewise for m4.
+        let grain4 = if m.impact_grain > 0.0 {
+            m.impact_grain4 * grain / m.impact_grain
+        } else {
+            0.0
+        };
+        let count = (grain4 - c * grain) / (m.m2 * m.m2);
+        (noise + count * count / 6.0).sqrt()
     }
 
     /// One window's features: the expectation plus estimator noise drawn from `rng`.
