@@ -36,6 +36,50 @@ pub enum Command {
     Schema,
     /// Measure simulation speed and print the figures.
     Bench(BenchArgs),
+    /// Write per-device credentials, an ACL and a broker config (least privilege).
+    Provision(ProvisionArgs),
+    /// Run fabtwin's MQTT broker in the foreground (for tests that kill and restart a broker).
+    Broker(BrokerArgs),
+}
+
+/// Brokers `provision` can write for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BrokerKind {
+    /// Eclipse Mosquitto 2.x.
+    Mosquitto,
+}
+
+/// `fabtwin provision`.
+#[derive(Debug, Args)]
+pub struct ProvisionArgs {
+    /// Scenario whose gateways and devices get credentials.
+    pub scenario: PathBuf,
+    /// Broker to write for.
+    #[arg(long = "for", value_enum, default_value_t = BrokerKind::Mosquitto)]
+    pub broker: BrokerKind,
+    /// Output directory (must not exist or be empty).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Also write a test CA, a server certificate and a client certificate per identity.
+    #[arg(long)]
+    pub tls: bool,
+    /// Plain listener port in the written config.
+    #[arg(long, default_value_t = 1883)]
+    pub port: u16,
+    /// TLS listener port in the written config.
+    #[arg(long, default_value_t = 8883)]
+    pub tls_port: u16,
+}
+
+/// `fabtwin broker`.
+#[derive(Debug, Args)]
+pub struct BrokerArgs {
+    /// Port on 127.0.0.1 (0: a free one, printed on stdout).
+    #[arg(long, default_value_t = 1883)]
+    pub port: u16,
+    /// Most client connections.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_connections: usize,
 }
 
 /// How features are computed.
@@ -87,6 +131,13 @@ pub struct RunArgs {
     /// Keep broker sessions across reconnects (clean session off).
     #[arg(long)]
     pub persistent: bool,
+    /// Username of the verifying subscriber (it needs read access to every telemetry
+    /// topic); its password comes from --verify-password-file. Default: --username.
+    #[arg(long, requires = "verify_password_file")]
+    pub verify_username: Option<String>,
+    /// File holding the verifying subscriber's password.
+    #[arg(long, value_name = "FILE", requires = "verify_username")]
+    pub verify_password_file: Option<PathBuf>,
     #[command(flatten)]
     pub auth: AuthArgs,
 }

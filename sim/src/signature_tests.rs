@@ -35,7 +35,7 @@ const FS: f64 = 26_667.0;
 /// Samples per window (the scenario default: 1.23 s, 0.81 Hz bins).
 const N: usize = 32_768;
 /// Scenario seed of every stream drawn here.
-const SEED: u64 = 3;
+const SEED: u64 = 7;
 /// Load of the machines under test (fraction of rated).
 const LOAD: f64 = 0.75;
 /// A 4-pole motor at 1480 rpm rated, slipping 2 % at full load, as the world runs it.

@@ -21,7 +21,39 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(a) => bench::bench(a),
+        Command::Provision(a) => provision(a),
+        Command::Broker(a) => {
+            let b = fabtwin_bridge::mqtt::broker::EmbeddedBroker::start(a.port, a.max_connections)?;
+            println!("listening on mqtt://{}", b.addr());
+            // Runs until killed: rumqttd has no shutdown; tests kill this process by PID.
+            loop {
+                std::thread::park();
+            }
+        }
     }
+}
+
+/// `fabtwin provision`: credentials, ACL and config for a broker.
+fn provision(a: crate::cli::ProvisionArgs) -> anyhow::Result<ExitCode> {
+    use fabtwin_bridge::provision::{ProvisionOptions, provision_mosquitto};
+    let (scenario, _) = load(&a.scenario)?;
+    let mut opts = ProvisionOptions::new(&scenario.name);
+    opts.tls = a.tls;
+    opts.port = a.port;
+    opts.tls_port = a.tls_port;
+    let topics = fabtwin_bridge::topics::Topics::default();
+    let done = provision_mosquitto(&scenario, &topics, &a.out, &opts)
+        .map_err(|e| crate::BadInput(e.to_string()))?;
+    println!(
+        "wrote {} identities for mosquitto to {}",
+        done.identities.len(),
+        done.dir.display()
+    );
+    println!("  start the broker: mosquitto -c {}", done.config.display());
+    for w in &done.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Loads a scenario, turning its problems into a [`crate::BadInput`].

@@ -91,13 +91,25 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let bar = progress(total_s as u64, quiet);
     let started = Instant::now();
     let mut world = World::new(scenario, fidelity);
+    let verifier_credentials = match (&args.verify_username, &args.verify_password_file) {
+        (Some(u), Some(f)) => {
+            let text = std::fs::read_to_string(f).map_err(|e| {
+                crate::BadInput(format!(
+                    "--verify-password-file {}: cannot read: {e}",
+                    f.display()
+                ))
+            })?;
+            Some((u.clone(), text.lines().next().unwrap_or("").to_string()))
+        }
+        _ => target.as_ref().and_then(|t| t.connect.credentials.clone()),
+    };
     let (totals, mqtt) = runtime.block_on(simulate(
         &mut world,
         &mut files,
         target,
         &topics,
         speed,
-        args.verify,
+        args.verify.then_some(verifier_credentials),
         &bar,
     ))?;
     bar.finish_and_clear();
@@ -153,7 +165,7 @@ async fn simulate(
     target: Option<Target>,
     topics: &Topics,
     speed: Speed,
-    verify: bool,
+    verify: Option<Option<(String, String)>>,
     bar: &ProgressBar,
 ) -> anyhow::Result<(Totals, Option<MqttReport>)> {
     let mut fleet = match &target {
@@ -169,13 +181,13 @@ async fn simulate(
         f.settle = !matches!(speed, Speed::Factor(x) if x <= 1.0);
     }
     let mut subscriber = match (&target, verify) {
-        (Some(t), true) => {
+        (Some(t), Some(credentials)) => {
             let mut s = Subscriber::start(
                 &t.connect.host,
                 t.connect.port,
                 &format!("{}verify", t.connect.client_prefix),
                 &topics.all_telemetry(),
-                t.connect.credentials.clone(),
+                credentials,
             );
             if !s.ready(Duration::from_secs(10)).await {
                 anyhow::bail!(
@@ -185,7 +197,7 @@ async fn simulate(
             }
             Some(s)
         }
-        (None, true) => {
+        (None, Some(_)) => {
             return Err(
                 crate::BadInput("--verify needs a broker (not --broker none)".into()).into(),
             );

@@ -155,7 +155,10 @@ impl Fleet {
                     subscribe,
                     capacity: (g.buffer.max_messages as usize).min(c.outbox_capacity.max(1)),
                 };
-                let outbox: Box<dyn Outbox> = Box::new(MemoryOutbox::new(config.capacity));
+                let outbox: Box<dyn Outbox> = Box::new(MemoryOutbox::new(
+                    config.capacity,
+                    g.buffer.overflow == fabtwin_sim::scenario::Overflow::RejectNew,
+                ));
                 mine.push(sessions.len());
                 sessions.push(Session::start(config, outbox, tx.clone()));
                 ids.push(client_id);
@@ -226,9 +229,9 @@ impl Fleet {
             if down && let Some(f) = active {
                 self.offline[g].push((f.start, f.end));
             }
-            if self.settle {
+            if self.settle && self.link[g] == LinkState::Up {
                 // Compressed time: a real gateway publishing every few minutes has
-                // nothing in flight when its link changes; let it reach that state.
+                // nothing in flight when its link fails; let it reach that state.
                 for &s in &self.by_gateway[g] {
                     self.sessions[s].drain(Duration::from_secs(15)).await;
                 }

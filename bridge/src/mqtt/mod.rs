@@ -2,6 +2,7 @@
 //! until PUBACK, and the verifying subscriber.
 
 pub mod broker;
+pub mod durable;
 pub mod fleet;
 pub mod outbox;
 pub mod proxy;

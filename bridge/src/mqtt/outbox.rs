@@ -48,6 +48,14 @@ pub trait Outbox: Send {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// (device, seq) of messages dropped or expired without an [`Offer`]
+    /// reporting them (e.g. expired while being handed out), since the last
+    /// call. Each dropped message is reported exactly once, either in an
+    /// [`Offer::StoredDropped`] or here. Default: none ([`MemoryOutbox`]
+    /// reports every drop in its offers).
+    fn take_dropped(&mut self) -> Vec<(usize, u64)> {
+        Vec::new()
+    }
 }
 
 /// A bounded in-memory outbox (no durability), dropping the oldest when full.
@@ -57,13 +65,16 @@ pub struct MemoryOutbox {
     unsent: VecDeque<OutRecord>,
     in_flight: Vec<OutRecord>,
     capacity: usize,
+    reject_new: bool,
 }
 
 impl MemoryOutbox {
-    /// An outbox holding at most `capacity` messages.
-    pub fn new(capacity: usize) -> MemoryOutbox {
+    /// An outbox holding at most `capacity` messages; when full it drops the oldest
+    /// unsent message, or with `reject_new` refuses the new one.
+    pub fn new(capacity: usize, reject_new: bool) -> MemoryOutbox {
         MemoryOutbox {
             capacity: capacity.max(1),
+            reject_new,
             ..MemoryOutbox::default()
         }
     }
@@ -72,6 +83,9 @@ impl MemoryOutbox {
 impl Outbox for MemoryOutbox {
     fn offer(&mut self, device: usize, seq: u64, t_ns: u64, topic: &str, payload: &[u8]) -> Offer {
         let mut dropped = Vec::new();
+        if self.reject_new && self.unsent.len() + self.in_flight.len() >= self.capacity {
+            return Offer::Rejected;
+        }
         while self.unsent.len() + self.in_flight.len() >= self.capacity {
             match self.unsent.pop_front() {
                 Some(r) => dropped.push((r.device, r.seq)),
@@ -124,7 +138,7 @@ mod tests {
 
     #[test]
     fn memory_outbox_keeps_order_through_requeue() {
-        let mut o = MemoryOutbox::new(3);
+        let mut o = MemoryOutbox::new(3, false);
         for s in 0..3 {
             assert_eq!(o.offer(0, s, 0, "t", b"x"), Offer::Stored);
         }
@@ -145,5 +159,9 @@ mod tests {
         let _ = o.take_unsent(1);
         // Everything in flight: nothing can be dropped, the new one is refused.
         assert_eq!(o.offer(0, 5, 0, "t", b"x"), Offer::Rejected);
+        let mut r = MemoryOutbox::new(1, true);
+        assert_eq!(r.offer(0, 0, 0, "t", b"x"), Offer::Stored);
+        assert_eq!(r.offer(0, 1, 0, "t", b"x"), Offer::Rejected);
+        assert_eq!(r.take_unsent(5)[0].seq, 0, "reject-new keeps the oldest");
     }
 }

@@ -135,10 +135,10 @@ async fn pipe(
     };
     up.abort();
     down.abort();
-    if first.unwrap_or(false) {
-        if let Ok(mut s) = stats.lock() {
-            s.cut += 1;
-        }
+    if first.unwrap_or(false)
+        && let Ok(mut s) = stats.lock()
+    {
+        s.cut += 1;
     }
 }
 

@@ -1,0 +1,236 @@
+//! MQTT end to end: real brokers (the embedded one and mosquitto) on real
+//! loopback sockets, real network faults through fabtwin's proxy, exact
+//! accounting by the verifying subscriber.
+
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{fabtwin, tempdir, text, write};
+
+/// A mosquitto started by the test on a free loopback port, killed on drop.
+pub struct Mosquitto {
+    child: Child,
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn mosquitto_binary() -> String {
+    let bin = std::env::var("FABTWIN_MOSQUITTO").unwrap_or_else(|_| "mosquitto".into());
+    let found = Command::new(&bin)
+        .arg("-h")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    assert!(
+        found,
+        "mosquitto is not installed: install the Debian package `mosquitto` (scripts/test does)"
+    );
+    bin
+}
+
+/// Starts mosquitto with `config` (which must listen on `port`) and waits until it accepts.
+pub fn mosquitto(config: &Path, port: u16) -> Mosquitto {
+    let child = Command::new(mosquitto_binary())
+        .arg("-c")
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto starts");
+    let m = Mosquitto { child };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "mosquitto did not listen on {port} within 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    m
+}
+
+fn report(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
+}
+
+const TWO_MACHINES: &str = r#"Scenario(name: "outage", duration: "6h", acquisition: (interval: "1m"),
+    sites: [(id: "s", lines: [(id: "l", machines: [
+        (id: "m1", kind: Motor, rated_speed_rpm: 1480, sensors: [(id: "vib", part: "IIS3DWB"), (id: "t", part: "STTS22H")]),
+        (id: "m2", kind: Pump, rated_speed_rpm: 2950, sensors: [(id: "vib", part: "IIS3DWB")]),
+    ])])],
+    gateways: [(id: "gw1", machines: ["m1", "m2"], publish_interval: "1m", buffer: (max_messages: 50, overflow: OVERFLOW))],
+    network_faults: [(gateway: "gw1", kind: Outage, at: "1h", duration: "10m"), (gateway: "gw1", kind: Outage, at: "3h", duration: "1h")],
+)"#;
+
+fn outage_run(overflow: &str) -> serde_json::Value {
+    let dir = tempdir();
+    let file = write(
+        dir.path(),
+        "outage.ron",
+        &TWO_MACHINES.replace("OVERFLOW", overflow),
+    );
+    let out = dir.path().join("o");
+    let o = fabtwin(&[
+        "run",
+        &file,
+        "--verify",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
+    report(&out)["mqtt"].clone()
+}
+
+#[test]
+fn outage_shorter_than_the_buffer_loses_nothing_and_keeps_order_outage_longer_drops_exactly_by_policy()
+ {
+    // 2 devices publish every minute. The 10 min outage holds 20 messages (< 50): all
+    // delivered later, in order. The 60 min outage holds 120: DropOldest must drop
+    // exactly 120 − 50 = 70, the oldest of the outage, 35 per device.
+    let m = outage_run("DropOldest");
+    let (sent, delivered, dropped) = (
+        m["sent"].as_u64().unwrap(),
+        m["delivered"].as_u64().unwrap(),
+        m["dropped"].as_u64().unwrap(),
+    );
+    assert_eq!(sent, 720);
+    assert_eq!(dropped, 70, "{m:#}");
+    assert_eq!(delivered + dropped + m["buffered"].as_u64().unwrap(), sent);
+    let v = &m["verify"];
+    assert_eq!(
+        v["distinct"].as_u64(),
+        Some(delivered),
+        "every acknowledged message reached the subscriber"
+    );
+    assert_eq!(
+        v["missing"].as_u64(),
+        Some(dropped),
+        "what is missing is exactly what the policy dropped"
+    );
+    assert_eq!(
+        v["out_of_order"].as_u64(),
+        Some(0),
+        "the buffer drains in order"
+    );
+    for d in v["devices"].as_array().unwrap() {
+        assert_eq!(d["missing"].as_u64(), Some(35), "{d}");
+        // The outage covers sim minutes 180 … 239: message seq k carries the reading of
+        // minute k, so the oldest 35 of the outage are seqs 179 … 213.
+        let first: Vec<u64> = d["missing_first"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect();
+        assert_eq!(first, (179..189).collect::<Vec<_>>(), "{d}");
+    }
+    let gw = &m["sessions"][0];
+    assert!(
+        gw["connects"].as_u64().unwrap() >= 3,
+        "reconnected after each outage: {gw}"
+    );
+}
+
+#[test]
+fn reject_new_keeps_the_oldest_and_refuses_the_rest() {
+    let m = outage_run("RejectNew");
+    assert_eq!(m["dropped"].as_u64(), Some(70), "{m:#}");
+    for d in m["verify"]["devices"].as_array().unwrap() {
+        let first: Vec<u64> = d["missing_first"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect();
+        // The first 25 of each device's outage messages fit; the next 35 are refused.
+        assert_eq!(first[0], 179 + 25, "{d}");
+    }
+}
+
+#[test]
+fn provisioned_mosquitto_takes_the_quickstart_with_least_privilege() {
+    let dir = tempdir();
+    let port = free_port();
+    let prov = dir.path().join("prov");
+    let o = fabtwin(&[
+        "provision",
+        "scenarios/quickstart.ron",
+        "--for",
+        "mosquitto",
+        "--out",
+        &prov.display().to_string(),
+        "--port",
+        &port.to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let _broker = mosquitto(&prov.join("mosquitto.conf"), port);
+    let out = dir.path().join("q");
+    let cred = |u: &str| {
+        prov.join(format!("credentials/{u}.password"))
+            .display()
+            .to_string()
+    };
+    let o = fabtwin(&[
+        "run",
+        "scenarios/quickstart.ron",
+        "--broker",
+        &format!("mqtt://127.0.0.1:{port}"),
+        "--username",
+        "gw1",
+        "--password-file",
+        &cred("gw1"),
+        "--verify",
+        "--verify-username",
+        "admin",
+        "--verify-password-file",
+        &cred("admin"),
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let m = &report(&out)["mqtt"];
+    assert_eq!(m["delivered"], m["sent"]);
+    assert_eq!(m["verify"]["distinct"], m["sent"]);
+    assert_eq!(m["verify"]["missing"].as_u64(), Some(0));
+
+    // A wrong password is refused by the broker, reported, and the run fails cleanly.
+    let bad = write(dir.path(), "bad.password", "not-the-password\n");
+    let o = fabtwin(&[
+        "run",
+        "scenarios/quickstart.ron",
+        "--broker",
+        &format!("mqtt://127.0.0.1:{port}"),
+        "--username",
+        "gw1",
+        "--password-file",
+        &bad,
+        "--out",
+        &dir.path().join("b").display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("could not connect") && err.contains("refused"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("not-the-password"),
+        "secrets never appear in output"
+    );
+}
