@@ -65,6 +65,20 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let target = runtime.block_on(async {
         super::mqtt::target(&args.broker, &args.auth, args.persistent, &prefix)
     })?;
+    if target.is_some()
+        && let Some(g) = scenario
+            .gateways
+            .iter()
+            .find(|g| g.codec == fabtwin_sim::scenario::Codec::SparkplugB)
+    {
+        // The Sparkplug B codec exists (bridge::codec::sparkplug) but sessions do not
+        // speak it yet; refusing beats silently publishing JSON instead.
+        return Err(crate::BadInput(format!(
+            "gateway `{}`: codec SparkplugB is not yet published by `fabtwin run` (use Json, or --broker none for files only)",
+            g.id
+        ))
+        .into());
+    }
     if args.verify && target.is_none() {
         return Err(crate::BadInput("--verify needs a broker (not --broker none)".into()).into());
     }
