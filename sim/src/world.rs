@@ -250,6 +250,20 @@ impl World {
         self.faults.push(fault);
     }
 
+    /// Ends, at `t`, every fault on `machine` that came from a command; returns how many.
+    pub fn clear_commanded(&mut self, machine: usize, t: SimTime) -> usize {
+        let mut n = 0;
+        for f in self
+            .faults
+            .iter_mut()
+            .filter(|f| f.machine == machine && f.origin == "command" && f.active(t))
+        {
+            f.end = Some(t);
+            n += 1;
+        }
+        n
+    }
+
     /// Per-machine summary so far.
     pub fn summary(&self) -> &[MachineSummary] {
         &self.summary

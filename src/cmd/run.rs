@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use fabtwin_bridge::codec::command::Reply;
 use fabtwin_bridge::codec::json;
 use fabtwin_bridge::files::{JsonLines, write_atomic};
 use fabtwin_bridge::mqtt::fleet::Fleet;
@@ -228,7 +229,13 @@ async fn simulate(
         let sc = world.scenario();
         if let Some(f) = fleet.as_mut() {
             f.apply_network(sc, step.t).await;
+            let commands = f.take_commands();
+            for (machine, payload) in commands {
+                let reply = command(world, machine, &payload, step.t);
+                f.reply(world.scenario(), machine, &reply).await;
+            }
         }
+        let sc = world.scenario();
         for m in &step.telemetry {
             let msg = json::telemetry(sc, topics, m);
             totals.messages += 1;
@@ -288,6 +295,71 @@ async fn simulate(
         verify,
     };
     Ok((totals, Some(report)))
+}
+
+/// Carries out one device command at sim time `t` and says what happened.
+fn command(
+    world: &mut World,
+    machine: usize,
+    payload: &[u8],
+    t: fabtwin_sim::time::SimTime,
+) -> Reply {
+    use fabtwin_bridge::codec::command::{Command, command_id, parse};
+    use fabtwin_sim::faults::{FaultEvent, Target};
+    let id = command_id(payload);
+    let device = world.scenario().machines[machine].clone();
+    let event = |target, duration: Option<fabtwin_sim::time::SimDuration>| FaultEvent {
+        machine,
+        target,
+        start: t,
+        end: duration.map(|d| t.after(d)),
+        origin: "command",
+    };
+    let at = world.scenario().start.format(t);
+    let (ok, message) = match parse(payload, &device) {
+        Err(e) => (false, e),
+        Ok(Command::Clear) => {
+            let n = world.clear_commanded(machine, t);
+            (
+                true,
+                format!("cleared {n} commanded fault(s) on {} at {at}", device.id),
+            )
+        }
+        Ok(Command::InjectMachine {
+            mode,
+            severity,
+            duration,
+        }) => {
+            world.inject(event(Target::Machine { mode, severity }, duration));
+            (
+                true,
+                format!(
+                    "{} at severity {severity} on {} from {at}",
+                    mode.name(),
+                    device.id
+                ),
+            )
+        }
+        Ok(Command::InjectSensor {
+            sensor,
+            fault,
+            duration,
+        }) => {
+            let name = fault.name();
+            world.inject(event(Target::Sensor { sensor, fault }, duration));
+            (
+                true,
+                format!(
+                    "{name} on {}/{} from {at}",
+                    device.id, device.sensors[sensor].id
+                ),
+            )
+        }
+    };
+    if !ok {
+        tracing::warn!(device = %device.id, "command refused: {message}");
+    }
+    Reply { id, ok, message }
 }
 
 fn print_summary(

@@ -234,3 +234,122 @@ fn provisioned_mosquitto_takes_the_quickstart_with_least_privilege() {
         "secrets never appear in output"
     );
 }
+
+const COMMANDED: &str = r#"Scenario(name: "commanded", duration: "10m", acquisition: (interval: "1m"),
+    sites: [(id: "s", lines: [(id: "l", machines: [
+        (id: "m1", kind: Motor, rated_speed_rpm: 1480, rated_power_kw: 11, sensors: [(id: "vib", part: "IIS3DWB"), (id: "t", part: "STTS22H")]),
+    ])])],
+)"#;
+
+/// `fabtwin broker` as a child process; returns it and its port.
+fn fabtwin_broker() -> (Child, u16) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fabtwin"))
+        .args(["broker", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("fabtwin broker starts");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    (child, port)
+}
+
+#[test]
+fn commands_inject_faults_at_runtime_and_bad_ones_get_an_error_reply() {
+    use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
+    let dir = tempdir();
+    let file = write(dir.path(), "commanded.ron", COMMANDED);
+    let (mut broker, port) = fabtwin_broker();
+    let out = dir.path().join("o");
+    // 10 sim minutes at 60× real time: 10 s of wall time, commands arrive in the first.
+    let mut run = Command::new(env!("CARGO_BIN_EXE_fabtwin"))
+        .args([
+            "run",
+            &file,
+            "--broker",
+            &format!("mqtt://127.0.0.1:{port}"),
+            "--speed",
+            "60x",
+            "--out",
+            &out.display().to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let mut opts = MqttOptions::new("operator", "127.0.0.1", port);
+    opts.set_keep_alive(Duration::from_secs(10));
+    let (client, mut conn) = Client::new(opts, 10);
+    client
+        .subscribe("fabtwin/s/l-gw/m1/status", QoS::AtLeastOnce)
+        .unwrap();
+    client
+        .subscribe("fabtwin/s/l-gw/m1/reply", QoS::AtLeastOnce)
+        .unwrap();
+    let mut replies = Vec::new();
+    let mut sent = false;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for ev in conn.iter() {
+        assert!(
+            Instant::now() < deadline,
+            "no replies within 20 s: {replies:?}"
+        );
+        if let Ok(Event::Incoming(Packet::Publish(p))) = ev {
+            if p.topic.ends_with("/status") && &p.payload[..] == b"online" && !sent {
+                client
+                    .publish(
+                        "fabtwin/s/l-gw/m1/cmd",
+                        QoS::AtLeastOnce,
+                        false,
+                        br#"{"id":"bad","action":"inject","fault":"gremlins","severity":1}"#
+                            .to_vec(),
+                    )
+                    .unwrap();
+                client.publish("fabtwin/s/l-gw/m1/cmd", QoS::AtLeastOnce, false, br#"{"id":"good","action":"inject","fault":"imbalance","severity":0.9,"duration":"5m"}"#.to_vec()).unwrap();
+                sent = true;
+            } else if p.topic.ends_with("/reply") {
+                replies.push(serde_json::from_slice::<serde_json::Value>(&p.payload).unwrap());
+                if replies.len() == 2 {
+                    break;
+                }
+            }
+        }
+    }
+    let status = run.wait().unwrap();
+    let _ = broker.kill();
+    let _ = broker.wait();
+    assert_eq!(replies[0]["id"], "bad");
+    assert_eq!(replies[0]["ok"], false);
+    assert!(
+        replies[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("field `fault`: `gremlins` is not a machine fault (valid: bearing_outer"),
+        "{replies:?}"
+    );
+    assert_eq!(replies[1]["id"], "good");
+    assert_eq!(replies[1]["ok"], true, "{replies:?}");
+    assert!(status.code().is_some(), "run ended by itself");
+    // Truth records the commanded fault, and the device saw it.
+    let truth = std::fs::read_to_string(out.join("truth.jsonl")).unwrap();
+    assert!(
+        truth.contains(r#""mode":"imbalance","severity":0.9"#)
+            && truth.contains(r#""origin":"command""#),
+        "no commanded fault in truth"
+    );
+    let r = report(&out);
+    assert!(
+        r["machines"][0]["first_alarm"].is_string(),
+        "imbalance 0.9 on an 11 kW motor reaches zone D: {r:#}"
+    );
+}

@@ -80,6 +80,10 @@ pub struct Fleet {
     connects_before_outage: Vec<u64>,
     /// Running faster than real time: let sessions settle before a link fails.
     pub settle: bool,
+    /// Command topic → machine index.
+    commands_by_topic: BTreeMap<String, usize>,
+    /// Commands received and not yet taken.
+    commands: Vec<(usize, Vec<u8>)>,
     /// Offline intervals per gateway (sim time), from scheduled outages.
     pub offline: Vec<Vec<(SimTime, SimTime)>>,
     /// Highest seq sent per device id.
@@ -197,6 +201,18 @@ impl Fleet {
             link: vec![LinkState::Up; n],
             connects_before_outage: vec![0; n_sessions],
             settle: true,
+            commands_by_topic: scenario
+                .machines
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    (
+                        topics.command(&m.site, &scenario.gateways[m.gateway].id, &m.id),
+                        i,
+                    )
+                })
+                .collect(),
+            commands: Vec::new(),
             offline: vec![Vec::new(); n],
             last_seq: BTreeMap::new(),
         })
@@ -272,8 +288,42 @@ impl Fleet {
                 .offer(m.machine, m.seq, m.t.0, msg.topic, payload)
                 .await;
         }
+        self.pump_events();
+    }
+
+    fn pump_events(&mut self) {
         while let Ok(ev) = self.events.try_recv() {
-            log_event(&ev);
+            match ev {
+                SessionEvent::Incoming { topic, payload } => {
+                    if let Some(&m) = self.commands_by_topic.get(&topic) {
+                        self.commands.push((m, payload));
+                    }
+                }
+                other => log_event(&other),
+            }
+        }
+    }
+
+    /// Commands received since the last call: (machine index, payload), in arrival order.
+    pub fn take_commands(&mut self) -> Vec<(usize, Vec<u8>)> {
+        self.pump_events();
+        std::mem::take(&mut self.commands)
+    }
+
+    /// Publishes `reply` on the reply topic of `machine`'s device.
+    pub async fn reply(
+        &self,
+        scenario: &Scenario,
+        machine: usize,
+        reply: &crate::codec::command::Reply,
+    ) {
+        let m = &scenario.machines[machine];
+        let topic = self
+            .topics
+            .reply(&m.site, &scenario.gateways[m.gateway].id, &m.id);
+        if let Some(&s) = self.route.get(&machine) {
+            let payload = serde_json::to_vec(reply).expect("a reply serialises");
+            self.sessions[s].publish(topic, payload, false).await;
         }
     }
 
