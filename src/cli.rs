@@ -27,7 +27,7 @@ const EXIT_CODES: &str =
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario headless: telemetry, truth, report.json and junit.xml.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Validate scenario files only (exit 0 valid, 2 invalid).
     Check(CheckArgs),
     /// Write a valid starter scenario.
@@ -131,6 +131,14 @@ pub struct RunArgs {
     /// Keep broker sessions across reconnects (clean session off).
     #[arg(long)]
     pub persistent: bool,
+    /// Keep each gateway's store-and-forward buffer on disk here, so what it holds
+    /// survives a crash (kill -9) of fabtwin.
+    #[arg(long, value_name = "DIR")]
+    pub buffer_dir: Option<PathBuf>,
+    /// Continue a run that stopped with messages in --buffer-dir: deliver them, then
+    /// publish from each device's next seq.
+    #[arg(long, requires = "buffer_dir")]
+    pub resume: bool,
     /// Username of the verifying subscriber (it needs read access to every telemetry
     /// topic); its password comes from --verify-password-file. Default: --username.
     #[arg(long, requires = "verify_password_file")]

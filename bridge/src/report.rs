@@ -96,6 +96,8 @@ pub struct MqttReport {
     pub dropped: u64,
     /// Still held when the run ended.
     pub buffered: u64,
+    /// Held over from an earlier run (`--resume`).
+    pub recovered: u64,
     /// Per session.
     pub sessions: Vec<crate::mqtt::fleet::SessionReport>,
     /// The subscriber's accounting, with `--verify`.

@@ -13,7 +13,7 @@ use crate::cli::{Cli, Command};
 /// Runs the chosen command.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.cmd {
-        Command::Run(a) => run::run(a, cli.quiet),
+        Command::Run(a) => run::run(*a, cli.quiet),
         Command::Check(a) => check::check(a),
         Command::New(a) => new::new(a),
         Command::Schema => {

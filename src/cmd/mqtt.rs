@@ -129,6 +129,8 @@ pub fn target(
             outbox_capacity: 100_000,
             client_prefix: prefix.to_string(),
             connect_timeout: std::time::Duration::from_secs(10),
+            buffer_dir: None,
+            resume: false,
         },
         embedded,
     }))

@@ -63,9 +63,17 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let prefix = format!("fabtwin-{}-", scenario.name);
-    let target = runtime.block_on(async {
+    let mut target = runtime.block_on(async {
         super::mqtt::target(&args.broker, &args.auth, args.persistent, &prefix)
     })?;
+    if let Some(t) = target.as_mut() {
+        t.connect.buffer_dir = args.buffer_dir.clone();
+        t.connect.resume = args.resume;
+    } else if args.buffer_dir.is_some() {
+        return Err(
+            crate::BadInput("--buffer-dir needs a broker (not --broker none)".into()).into(),
+        );
+    }
     if target.is_some()
         && let Some(g) = scenario
             .gateways
@@ -291,6 +299,7 @@ async fn simulate(
         delivered: sessions.iter().map(|s| s.delivered).sum(),
         dropped: sessions.iter().map(|s| s.dropped).sum(),
         buffered: sessions.iter().map(|s| s.buffered).sum(),
+        recovered: sessions.iter().map(|s| s.recovered).sum(),
         sessions,
         verify,
     };

@@ -353,3 +353,213 @@ fn commands_inject_faults_at_runtime_and_bad_ones_get_an_error_reply() {
         "imbalance 0.9 on an 11 kW motor reaches zone D: {r:#}"
     );
 }
+
+const CRASH: &str = r#"Scenario(name: "crash", duration: "2h", acquisition: (interval: "1m"),
+    sites: [(id: "s", lines: [(id: "l", machines: [
+        (id: "m1", kind: Motor, rated_speed_rpm: 1480, sensors: [(id: "vib", part: "IIS3DWB")]),
+        (id: "m2", kind: Pump, rated_speed_rpm: 2950, sensors: [(id: "vib", part: "IIS3DWB")]),
+    ])])],
+    gateways: [(id: "gw1", machines: ["m1", "m2"], publish_interval: "1m")],
+)"#;
+
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn broker_on(port: u16) -> Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_fabtwin"))
+        .args(["broker", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("fabtwin broker starts");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "broker did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+#[test]
+fn fabtwin_killed_while_its_broker_is_down_resumes_and_delivers_everything() {
+    use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
+    use std::collections::BTreeSet;
+    let dir = tempdir();
+    let file = write(dir.path(), "crash.ron", CRASH);
+    let buffers = dir.path().join("buffers");
+    let port = free_port();
+    let mut broker = broker_on(port);
+    let url = format!("mqtt://127.0.0.1:{port}");
+
+    // A pipeline-like subscriber that reconnects and resubscribes across broker restarts.
+    let (tx, rx) = std::sync::mpsc::channel::<(String, u64)>();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let (client, mut conn) = Client::new(MqttOptions::new("pipeline", "127.0.0.1", port), 100);
+        for ev in conn.iter() {
+            match ev {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    let _ = client.try_subscribe("fabtwin/+/+/+/telemetry", QoS::AtLeastOnce);
+                }
+                Ok(Event::Incoming(Packet::SubAck(_))) => {
+                    let _ = ready_tx.send(());
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    let v: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
+                    if tx
+                        .send((
+                            v["device"].as_str().unwrap().to_string(),
+                            v["seq"].as_u64().unwrap(),
+                        ))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+                _ => {}
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("subscriber ready");
+
+    // First run, paced (2 h at 1200× = 6 s).
+    let mut first = Command::new(env!("CARGO_BIN_EXE_fabtwin"))
+        .args([
+            "run",
+            &file,
+            "--broker",
+            &url,
+            "--speed",
+            "1200x",
+            "--buffer-dir",
+            &buffers.display().to_string(),
+            "--out",
+            &dir.path().join("o1").display().to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut seen: BTreeSet<(String, u64)> = BTreeSet::new();
+    let mut received = 0u64;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(seen.contains(&("m1".into(), 10)) && seen.contains(&("m2".into(), 10))) {
+        assert!(
+            Instant::now() < deadline,
+            "the first messages never arrived"
+        );
+        if let Ok(x) = rx.recv_timeout(Duration::from_millis(100)) {
+            received += 1;
+            seen.insert(x);
+        }
+    }
+    // The broker dies: the gateway keeps buffering on disk while the sim runs on.
+    broker.kill().unwrap();
+    broker.wait().unwrap();
+    // Once the buffer stops growing (the simulation is done and the gateway is
+    // waiting for a broker), kill fabtwin with SIGKILL.
+    let session_dir = buffers.join("fabtwin-crash-gw1");
+    let (mut last, mut stable_since) = (0, Instant::now());
+    while stable_since.elapsed() < Duration::from_millis(1500) {
+        assert!(Instant::now() < deadline, "the buffer never settled");
+        let now = dir_bytes(&session_dir);
+        if now != last {
+            (last, stable_since) = (now, Instant::now());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    while let Ok(x) = rx.try_recv() {
+        received += 1;
+        seen.insert(x);
+    }
+    let before = seen.len();
+    assert!(before < 240, "the broker died before the end");
+
+    // The broker is back. Without --resume the leftover buffer is refused; with it,
+    // what the killed run held is delivered.
+    let mut broker = broker_on(port);
+    ready_rx
+        .recv_timeout(Duration::from_secs(15))
+        .expect("subscriber resubscribed");
+    let o = fabtwin(&[
+        "run",
+        &file,
+        "--broker",
+        &url,
+        "--buffer-dir",
+        &buffers.display().to_string(),
+        "--out",
+        &dir.path().join("o2").display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("pass --resume"),
+        "{}",
+        text(&o)
+    );
+    let out = dir.path().join("o3");
+    let o = fabtwin(&[
+        "run",
+        &file,
+        "--broker",
+        &url,
+        "--buffer-dir",
+        &buffers.display().to_string(),
+        "--resume",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let m = &report(&out)["mqtt"];
+    let (sent, recovered, delivered) = (
+        m["sent"].as_u64().unwrap(),
+        m["recovered"].as_u64().unwrap(),
+        m["delivered"].as_u64().unwrap(),
+    );
+    assert!(
+        recovered > 0,
+        "the killed run's messages came back from disk: {m:#}"
+    );
+    assert_eq!(
+        sent + recovered,
+        delivered + m["dropped"].as_u64().unwrap() + m["buffered"].as_u64().unwrap(),
+        "{m:#}"
+    );
+
+    // Every seq of both devices reaches the pipeline: 0 lost.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen.len() < 240 {
+        assert!(
+            Instant::now() < deadline,
+            "still missing {} of 240 after the resumed run",
+            240 - seen.len()
+        );
+        if let Ok(x) = rx.recv_timeout(Duration::from_millis(100)) {
+            received += 1;
+            seen.insert(x);
+        }
+    }
+    let _ = broker.kill();
+    let _ = broker.wait();
+    for d in ["m1", "m2"] {
+        for s in 0..120 {
+            assert!(seen.contains(&(d.to_string(), s)), "{d} seq {s} lost");
+        }
+    }
+    eprintln!(
+        "before the kill {before} distinct; resumed run: sent {sent}, recovered {recovered}, delivered {delivered}; pipeline received {received} for 240 distinct ({} duplicates)",
+        received - 240
+    );
+}

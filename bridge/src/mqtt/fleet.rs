@@ -14,9 +14,11 @@ use fabtwin_sim::telemetry::Telemetry;
 use fabtwin_sim::scenario::NetKind;
 use fabtwin_sim::time::SimTime;
 
+use super::durable::DurableOutbox;
 use super::outbox::{MemoryOutbox, Outbox};
 use super::proxy::{FaultProxy, LinkState};
 use super::session::{Session, SessionConfig, SessionEvent, TlsFiles};
+use crate::buffer::SyncPolicy;
 use crate::codec::json;
 use crate::topics::Topics;
 
@@ -39,6 +41,11 @@ pub struct Connect {
     pub client_prefix: String,
     /// How long the first connection of each session may take.
     pub connect_timeout: Duration,
+    /// Keep each session's outbox on disk here (one subdirectory per session), so
+    /// buffered messages survive a crash of fabtwin.
+    pub buffer_dir: Option<std::path::PathBuf>,
+    /// Continue an earlier run whose buffers are in `buffer_dir`.
+    pub resume: bool,
 }
 
 /// Per-session counters in the run report.
@@ -56,6 +63,9 @@ pub struct SessionReport {
     pub buffered: u64,
     /// Sent again after a reconnect without a resumed session.
     pub resent: u64,
+    /// Held over from an earlier run (`--resume`): sent + recovered =
+    /// delivered + dropped + buffered.
+    pub recovered: u64,
     /// Connections made.
     pub connects: u64,
     /// Lost connections and failed attempts.
@@ -84,6 +94,11 @@ pub struct Fleet {
     commands_by_topic: BTreeMap<String, usize>,
     /// Commands received and not yet taken.
     commands: Vec<(usize, Vec<u8>)>,
+    /// Resuming: the highest seq of each device an earlier run already handed to
+    /// its buffer; those messages are not offered again.
+    pub resume_after: BTreeMap<usize, u64>,
+    /// Messages each session's buffer held from an earlier run.
+    recovered: Vec<u64>,
     /// Offline intervals per gateway (sim time), from scheduled outages.
     pub offline: Vec<Vec<(SimTime, SimTime)>>,
     /// Highest seq sent per device id.
@@ -104,6 +119,8 @@ impl Fleet {
         let mut route = BTreeMap::new();
         let mut by_gateway = Vec::new();
         let mut proxies = Vec::new();
+        let mut resume_after = BTreeMap::new();
+        let mut recovered = Vec::new();
         for (gi, g) in scenario.gateways.iter().enumerate() {
             let proxy = if scenario.network_faults.iter().any(|f| f.gateway == gi) {
                 let upstream = tokio::net::lookup_host((c.host.as_str(), c.port))
@@ -159,10 +176,39 @@ impl Fleet {
                     subscribe,
                     capacity: (g.buffer.max_messages as usize).min(c.outbox_capacity.max(1)),
                 };
-                let outbox: Box<dyn Outbox> = Box::new(MemoryOutbox::new(
-                    config.capacity,
-                    g.buffer.overflow == fabtwin_sim::scenario::Overflow::RejectNew,
-                ));
+                let outbox: Box<dyn Outbox> = match &c.buffer_dir {
+                    None => {
+                        recovered.push(0);
+                        Box::new(MemoryOutbox::new(
+                            config.capacity,
+                            g.buffer.overflow == fabtwin_sim::scenario::Overflow::RejectNew,
+                        ))
+                    }
+                    Some(root) => {
+                        let ids: Vec<String> =
+                            scenario.machines.iter().map(|m| m.id.clone()).collect();
+                        let dir = root.join(&client_id);
+                        let (outbox, recovery) =
+                            DurableOutbox::open(&dir, ids, g.buffer, SyncPolicy::Batch).map_err(
+                                |e| std::io::Error::other(format!("buffer {}: {e}", dir.display())),
+                            )?;
+                        for &m in &members {
+                            if let Some(seq) = outbox.last_seq(m) {
+                                if !c.resume {
+                                    return Err(std::io::Error::other(format!(
+                                        "buffer {} holds the state of an earlier run (device {} reached seq {seq}): pass --resume to continue it, or remove the directory",
+                                        dir.display(),
+                                        scenario.machines[m].id
+                                    )));
+                                }
+                                resume_after.insert(m, seq);
+                            }
+                        }
+                        tracing::info!(dir = %dir.display(), ?recovery, "buffer opened");
+                        recovered.push(outbox.len() as u64);
+                        Box::new(outbox)
+                    }
+                };
                 mine.push(sessions.len());
                 sessions.push(Session::start(config, outbox, tx.clone()));
                 ids.push(client_id);
@@ -213,6 +259,8 @@ impl Fleet {
                 })
                 .collect(),
             commands: Vec::new(),
+            resume_after,
+            recovered,
             offline: vec![Vec::new(); n],
             last_seq: BTreeMap::new(),
         })
@@ -281,6 +329,13 @@ impl Fleet {
     pub async fn send(&mut self, scenario: &Scenario, m: &Telemetry, wall_ns: u64) {
         let msg = json::telemetry(scenario, &self.topics, m);
         let payload = json::with_sent_ns(&msg.payload, wall_ns);
+        if self
+            .resume_after
+            .get(&m.machine)
+            .is_some_and(|&last| m.seq <= last)
+        {
+            return;
+        }
         if let Some(&s) = self.route.get(&m.machine) {
             self.last_seq
                 .insert(scenario.machines[m.machine].id.clone(), m.seq);
@@ -337,7 +392,8 @@ impl Fleet {
             .sessions
             .iter()
             .zip(&self.ids)
-            .map(|(s, id)| {
+            .enumerate()
+            .map(|(i, (s, id))| {
                 use std::sync::atomic::Ordering::Relaxed;
                 let st = s.stats();
                 let sent = st.offered.load(Relaxed);
@@ -348,7 +404,8 @@ impl Fleet {
                     sent,
                     delivered,
                     dropped,
-                    buffered: sent.saturating_sub(delivered + dropped),
+                    buffered: (sent + self.recovered[i]).saturating_sub(delivered + dropped),
+                    recovered: self.recovered[i],
                     resent: st.resent.load(Relaxed),
                     connects: st.connects.load(Relaxed),
                     connection_errors: st.connection_errors.load(Relaxed),

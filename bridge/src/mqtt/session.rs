@@ -264,6 +264,7 @@ async fn run(
     let mut closing: Option<oneshot::Sender<()>> = None;
     let mut drains: Vec<oneshot::Sender<()>> = Vec::new();
     let mut backoff = Duration::from_millis(50);
+    let mut retry_at: Option<tokio::time::Instant> = None;
     let mut inputs_open = true;
     loop {
         // Fill the in-flight window from the outbox.
@@ -287,7 +288,12 @@ async fn run(
             }
         }
         tokio::select! {
-            ev = eventloop.poll() => match ev {
+            // Waiting to reconnect: keep taking messages meanwhile (the gateway
+            // buffers while offline), and try again when the backoff is over.
+            _ = tokio::time::sleep_until(retry_at.unwrap_or_else(tokio::time::Instant::now)), if retry_at.is_some() => {
+                retry_at = None;
+            }
+            ev = eventloop.poll(), if retry_at.is_none() => match ev {
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                     connected = true;
                     backoff = Duration::from_millis(50);
@@ -365,7 +371,7 @@ async fn run(
                         let _ = done.send(());
                         return;
                     }
-                    tokio::time::sleep(backoff).await;
+                    retry_at = Some(tokio::time::Instant::now() + backoff);
                     backoff = (backoff * 2).min(Duration::from_secs(2));
                 }
             },
