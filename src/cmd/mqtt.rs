@@ -39,6 +39,16 @@ fn read(path: &Path, what: &str) -> Result<Vec<u8>, BadInput> {
         .map_err(|e| BadInput(format!("{what} {}: cannot read: {e}", path.display())))
 }
 
+/// The password in the first line of `path` (named `flag` in errors).
+pub fn password_file(path: &Path, flag: &str) -> Result<String, BadInput> {
+    let bytes = read(path, flag)?;
+    Ok(String::from_utf8_lossy(&bytes)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string())
+}
+
 /// Where `run` publishes: `None` for files only.
 pub struct Target {
     /// The URL as parsed.
@@ -61,13 +71,7 @@ pub fn target(
     }
     let url = BrokerUrl::parse(broker).map_err(|e| BadInput(format!("--broker: {e}")))?;
     let password = match (&auth.password_file, std::env::var("FABTWIN_MQTT_PASSWORD")) {
-        (Some(f), _) => Some(
-            String::from_utf8_lossy(&read(f, "--password-file")?)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_string(),
-        ),
+        (Some(f), _) => Some(password_file(f, "--password-file")?),
         (None, Ok(p)) => Some(p),
         (None, Err(_)) => None,
     };

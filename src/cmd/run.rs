@@ -115,15 +115,10 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut world = World::new(scenario, fidelity);
     let verifier_credentials = match (&args.verify_username, &args.verify_password_file) {
-        (Some(u), Some(f)) => {
-            let text = std::fs::read_to_string(f).map_err(|e| {
-                crate::BadInput(format!(
-                    "--verify-password-file {}: cannot read: {e}",
-                    f.display()
-                ))
-            })?;
-            Some((u.clone(), text.lines().next().unwrap_or("").to_string()))
-        }
+        (Some(u), Some(f)) => Some((
+            u.clone(),
+            super::mqtt::password_file(f, "--verify-password-file")?,
+        )),
         _ => target.as_ref().and_then(|t| t.connect.credentials.clone()),
     };
     let (totals, mqtt) = runtime.block_on(simulate(

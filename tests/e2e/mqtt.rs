@@ -241,26 +241,10 @@ const COMMANDED: &str = r#"Scenario(name: "commanded", duration: "10m", acquisit
     ])])],
 )"#;
 
-/// `fabtwin broker` as a child process; returns it and its port.
+/// `fabtwin broker` as a child process on a free port; returns it and its port.
 fn fabtwin_broker() -> (Child, u16) {
-    use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fabtwin"))
-        .args(["broker", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("fabtwin broker starts");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
-    (child, port)
+    let port = free_port();
+    (broker_on(port), port)
 }
 
 #[test]
