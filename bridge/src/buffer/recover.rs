@@ -53,12 +53,23 @@ impl Buffer {
             .write(true)
             .open(&lock_path)
             .map_err(io(&lock_path, "open"))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(BufferError::Locked { path: lock_path });
+        // A lock released a moment ago can still be held for a few microseconds by a
+        // child process between its fork and exec (flock belongs to the open file,
+        // which the child shares until exec closes it): retry briefly before
+        // concluding that another process owns the buffer.
+        let mut attempts = 0;
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if attempts < 25 => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(BufferError::Locked { path: lock_path });
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path, "lock")(e)),
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path, "lock")(e)),
         }
 
         let mut recovery = Recovery::default();
