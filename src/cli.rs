@@ -38,6 +38,14 @@ pub enum Command {
     Bench(BenchArgs),
     /// Write per-device credentials, an ACL and a broker config (least privilege).
     Provision(ProvisionArgs),
+    /// Generate a labelled training dataset: N Monte-Carlo runs to Parquet or CSV.
+    Dataset(Box<crate::cmd::dataset::DatasetArgs>),
+    /// Score predictions against the simulation's ground truth (a CI gate).
+    Score(Box<crate::cmd::score::ScoreArgs>),
+    /// Run the shipped baseline detector over telemetry and write predictions.
+    Baseline(Box<crate::cmd::baseline::BaselineArgs>),
+    /// Load-test a broker with the simulated fleet's real telemetry.
+    Load(Box<crate::cmd::load::LoadArgs>),
     /// Run fabtwin's MQTT broker in the foreground (for tests that kill and restart a broker).
     Broker(BrokerArgs),
 }

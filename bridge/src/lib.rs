@@ -13,7 +13,9 @@
 
 pub mod buffer;
 pub mod codec;
+pub mod dataset;
 pub mod files;
+pub mod load;
 pub mod mqtt;
 pub mod provision;
 pub mod report;

@@ -38,6 +38,7 @@ pub mod faults;
 pub mod plant;
 pub mod rng;
 pub mod scenario;
+pub mod score;
 pub mod sensors;
 pub mod signal;
 pub mod telemetry;

@@ -1,10 +1,17 @@
 //! The subcommands: thin wiring of the sim and bridge crates.
+//!
+//! The larger commands (`dataset`, `score`, `baseline`, `load`) keep their
+//! clap arguments beside their code; the rest live in `cli.rs`.
 
+pub mod baseline;
 mod bench;
 mod check;
+pub mod dataset;
+pub mod load;
 mod mqtt;
 mod new;
 mod run;
+pub mod score;
 
 use std::process::ExitCode;
 
@@ -22,6 +29,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(a) => bench::bench(a),
         Command::Provision(a) => provision(a),
+        Command::Dataset(a) => dataset::dataset(*a),
+        Command::Score(a) => score::score(*a),
+        Command::Baseline(a) => baseline::baseline(*a),
+        Command::Load(a) => load::load(*a),
         Command::Broker(a) => {
             let b = fabtwin_bridge::mqtt::broker::EmbeddedBroker::start(a.port, a.max_connections)?;
             println!("listening on mqtt://{}", b.addr());

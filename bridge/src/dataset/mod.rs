@@ -1,0 +1,1 @@
+//! Labelled training datasets: Parquet (Hive-partitioned) and CSV, with a dataset card.

@@ -1,0 +1,1 @@
+//! Broker load testing with the simulated fleet's real telemetry.

@@ -1,0 +1,1 @@
+//! Scoring predictions against the truth the simulation knows.
