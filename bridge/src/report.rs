@@ -79,6 +79,8 @@ pub struct VerifyReport {
     pub out_of_order: u64,
     /// Payloads that could not be read.
     pub malformed: u64,
+    /// Sparkplug B DDATA marked historical (drained from a store-and-forward buffer).
+    pub historical: u64,
     /// Per device.
     pub devices: Vec<crate::mqtt::verify::DeviceReport>,
 }

@@ -74,20 +74,6 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             crate::BadInput("--buffer-dir needs a broker (not --broker none)".into()).into(),
         );
     }
-    if target.is_some()
-        && let Some(g) = scenario
-            .gateways
-            .iter()
-            .find(|g| g.codec == fabtwin_sim::scenario::Codec::SparkplugB)
-    {
-        // The Sparkplug B codec exists (bridge::codec::sparkplug) but sessions do not
-        // speak it yet; refusing beats silently publishing JSON instead.
-        return Err(crate::BadInput(format!(
-            "gateway `{}`: codec SparkplugB is not yet published by `fabtwin run` (use Json, or --broker none for files only)",
-            g.id
-        ))
-        .into());
-    }
     if args.verify && target.is_none() {
         return Err(crate::BadInput("--verify needs a broker (not --broker none)".into()).into());
     }
@@ -204,7 +190,7 @@ async fn simulate(
                 &t.connect.host,
                 t.connect.port,
                 &format!("{}verify", t.connect.client_prefix),
-                &topics.all_telemetry(),
+                &verify_filters(world.scenario(), topics),
                 credentials,
             );
             if !s.ready(Duration::from_secs(10)).await {
@@ -280,6 +266,7 @@ async fn simulate(
                 duplicates: devices.iter().map(|d| d.duplicates).sum(),
                 out_of_order: devices.iter().map(|d| d.out_of_order).sum(),
                 malformed: tally.malformed,
+                historical: tally.historical,
                 devices,
             })
         }
@@ -299,6 +286,20 @@ async fn simulate(
         verify,
     };
     Ok((totals, Some(report)))
+}
+
+/// What a verifying subscriber subscribes to: the JSON telemetry tree, and
+/// Sparkplug B DDATA where a gateway speaks it.
+fn verify_filters(scenario: &fabtwin_sim::scenario::Scenario, topics: &Topics) -> Vec<String> {
+    let mut filters = vec![topics.all_telemetry()];
+    if scenario
+        .gateways
+        .iter()
+        .any(|g| g.codec == fabtwin_sim::scenario::Codec::SparkplugB)
+    {
+        filters.push("spBv1.0/+/DDATA/#".to_string());
+    }
+    filters
 }
 
 /// Carries out one device command at sim time `t` and says what happened.

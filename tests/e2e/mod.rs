@@ -4,6 +4,7 @@ mod check;
 mod mqtt;
 mod new;
 mod run;
+mod sparkplug;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

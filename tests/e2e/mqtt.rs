@@ -21,7 +21,7 @@ impl Drop for Mosquitto {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -65,7 +65,7 @@ pub fn mosquitto(config: &Path, port: u16) -> Mosquitto {
     m
 }
 
-fn report(out: &Path) -> serde_json::Value {
+pub fn report(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
 }
 
@@ -242,7 +242,7 @@ const COMMANDED: &str = r#"Scenario(name: "commanded", duration: "10m", acquisit
 )"#;
 
 /// `fabtwin broker` as a child process on a free port; returns it and its port.
-fn fabtwin_broker() -> (Child, u16) {
+pub fn fabtwin_broker() -> (Child, u16) {
     let port = free_port();
     (broker_on(port), port)
 }

@@ -11,15 +11,17 @@ use tokio::sync::mpsc;
 use fabtwin_sim::scenario::{Scenario, Session as SessionLayout};
 use fabtwin_sim::telemetry::Telemetry;
 
-use fabtwin_sim::scenario::NetKind;
+use fabtwin_sim::scenario::{Codec, NetKind};
 use fabtwin_sim::time::SimTime;
 
 use super::durable::DurableOutbox;
 use super::outbox::{MemoryOutbox, Outbox};
 use super::proxy::{FaultProxy, LinkState};
 use super::session::{Session, SessionConfig, SessionEvent, TlsFiles};
+use super::sparkplug::SparkplugLink;
 use crate::buffer::SyncPolicy;
 use crate::codec::json;
+use crate::codec::sparkplug::{CodecError, DeviceSchema};
 use crate::topics::Topics;
 
 /// How to reach the broker, shared by every session.
@@ -78,6 +80,8 @@ pub struct Fleet {
     ids: Vec<String>,
     /// Session index of each (gateway, machine).
     route: BTreeMap<usize, usize>,
+    /// Sparkplug (group, edge node) of each session that speaks it.
+    sparkplug: Vec<Option<(String, String)>>,
     events: mpsc::UnboundedReceiver<SessionEvent>,
     topics: Topics,
     /// Sessions of each gateway.
@@ -117,6 +121,7 @@ impl Fleet {
         let mut sessions = Vec::new();
         let mut ids = Vec::new();
         let mut route = BTreeMap::new();
+        let mut sparkplug = Vec::new();
         let mut by_gateway = Vec::new();
         let mut proxies = Vec::new();
         let mut resume_after = BTreeMap::new();
@@ -161,6 +166,26 @@ impl Fleet {
                 if matches!(g.session, SessionLayout::PerDevice) {
                     status_topics.remove(0);
                 }
+                let link = if g.codec == Codec::SparkplugB {
+                    // Sparkplug's births and deaths are the status and metadata.
+                    status_topics.clear();
+                    retained.clear();
+                    let edge = match (g.session, members.as_slice()) {
+                        (SessionLayout::PerDevice, [m]) => scenario.machines[*m].id.clone(),
+                        _ => g.id.clone(),
+                    };
+                    let devices = members
+                        .iter()
+                        .map(|&m| Ok((m, DeviceSchema::for_machine(&scenario.machines[m])?)))
+                        .collect::<Result<Vec<_>, CodecError>>()
+                        .and_then(|d| SparkplugLink::new(&g.site, &edge, d))
+                        .map_err(|e| std::io::Error::other(format!("gateway {}: {e}", g.id)))?;
+                    sparkplug.push(Some((g.site.clone(), edge)));
+                    Some(devices)
+                } else {
+                    sparkplug.push(None);
+                    None
+                };
                 let config = SessionConfig {
                     client_id: client_id.clone(),
                     host: host.clone(),
@@ -175,6 +200,7 @@ impl Fleet {
                     retained,
                     subscribe,
                     capacity: (g.buffer.max_messages as usize).min(c.outbox_capacity.max(1)),
+                    sparkplug: link,
                 };
                 let outbox: Box<dyn Outbox> = match &c.buffer_dir {
                     None => {
@@ -240,6 +266,7 @@ impl Fleet {
             sessions,
             ids,
             route,
+            sparkplug,
             events,
             topics: topics.clone(),
             by_gateway,
@@ -327,8 +354,6 @@ impl Fleet {
 
     /// Sends one telemetry message through its session (waits under back-pressure).
     pub async fn send(&mut self, scenario: &Scenario, m: &Telemetry, wall_ns: u64) {
-        let msg = json::telemetry(scenario, &self.topics, m);
-        let payload = json::with_sent_ns(&msg.payload, wall_ns);
         if self
             .resume_after
             .get(&m.machine)
@@ -337,10 +362,23 @@ impl Fleet {
             return;
         }
         if let Some(&s) = self.route.get(&m.machine) {
+            let (topic, payload) = match &self.sparkplug[s] {
+                None => {
+                    let msg = json::telemetry(scenario, &self.topics, m);
+                    (msg.topic, json::with_sent_ns(&msg.payload, wall_ns))
+                }
+                Some((group, edge)) => match SparkplugLink::template(scenario, group, edge, m) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        tracing::error!(machine = %scenario.machines[m.machine].id, seq = m.seq, "cannot encode Sparkplug DDATA, message not sent: {e}");
+                        return;
+                    }
+                },
+            };
             self.last_seq
                 .insert(scenario.machines[m.machine].id.clone(), m.seq);
             self.sessions[s]
-                .offer(m.machine, m.seq, m.t.0, msg.topic, payload)
+                .offer(m.machine, m.seq, m.t.0, topic, payload)
                 .await;
         }
         self.pump_events();

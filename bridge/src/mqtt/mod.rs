@@ -7,5 +7,6 @@ pub mod fleet;
 pub mod outbox;
 pub mod proxy;
 pub mod session;
+pub mod sparkplug;
 pub mod url;
 pub mod verify;

@@ -86,6 +86,8 @@ pub struct Tally {
     pub devices: BTreeMap<String, DeviceTally>,
     /// Messages that could not be read (not JSON, no device or seq).
     pub malformed: u64,
+    /// Sparkplug DDATA marked historical (drained from a buffer), duplicates included.
+    pub historical: u64,
 }
 
 /// One device's line of the verification report.
@@ -157,6 +159,46 @@ impl Tally {
         }
     }
 
+    /// Accounts for one Sparkplug B message: a DDATA counts under its device
+    /// id with its `fabtwin/seq`, latency from the payload's send time (ms);
+    /// births, deaths and commands are not telemetry.
+    pub fn record_sparkplug(&mut self, topic: &str, payload: &[u8], now_ns: u64) {
+        use crate::codec::sparkplug::{MessageType, Topic, decode_payload, device_seq};
+        let Ok(t) = Topic::parse(topic) else {
+            self.malformed += 1;
+            return;
+        };
+        if t.message_type() != MessageType::DData {
+            return;
+        }
+        let decoded = decode_payload(payload).ok();
+        match (t.device_id(), decoded.as_ref().and_then(device_seq)) {
+            (Some(device), Some(seq)) => {
+                let p = decoded.as_ref().expect("device_seq read it");
+                if p.metrics.iter().any(|m| m.is_historical == Some(true)) {
+                    self.historical += 1;
+                }
+                let lat = p
+                    .timestamp
+                    .map(|ms| now_ns.saturating_sub(ms.saturating_mul(1_000_000)));
+                self.devices
+                    .entry(device.to_string())
+                    .or_default()
+                    .record(seq, lat);
+            }
+            _ => self.malformed += 1,
+        }
+    }
+
+    /// Accounts for one message by its topic: Sparkplug B under `spBv1.0/`, JSON otherwise.
+    pub fn record(&mut self, topic: &str, payload: &[u8], now_ns: u64) {
+        if topic.starts_with("spBv1.0/") {
+            self.record_sparkplug(topic, payload, now_ns);
+        } else {
+            self.record_json(payload, now_ns);
+        }
+    }
+
     /// Total received.
     pub fn received(&self) -> u64 {
         self.devices.values().map(|d| d.received).sum()
@@ -209,12 +251,12 @@ pub struct Subscriber {
 }
 
 impl Subscriber {
-    /// Connects, subscribes to `filter` at QoS 1 and starts counting.
+    /// Connects, subscribes to `filters` at QoS 1 and starts counting.
     pub fn start(
         host: &str,
         port: u16,
         client_id: &str,
-        filter: &str,
+        filters: &[String],
         credentials: Option<(String, String)>,
     ) -> Subscriber {
         let mut o = MqttOptions::new(client_id, host, port);
@@ -225,7 +267,8 @@ impl Subscriber {
             o.set_credentials(u, p);
         }
         let (client, mut el) = AsyncClient::new(o, 100);
-        let filter = filter.to_string();
+        let filters = filters.to_vec();
+        let mut acks_due = filters.len();
         let (stop, mut stopped) = tokio::sync::oneshot::channel();
         let (ready_tx, ready) = tokio::sync::oneshot::channel();
         let progress = std::sync::Arc::new(Progress::default());
@@ -237,16 +280,19 @@ impl Subscriber {
                 tokio::select! {
                     ev = el.poll() => match ev {
                         Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                            let _ = client.try_subscribe(filter.clone(), QoS::AtLeastOnce);
+                            for f in &filters {
+                                let _ = client.try_subscribe(f.clone(), QoS::AtLeastOnce);
+                            }
                         }
                         Ok(Event::Incoming(Packet::SubAck(_))) => {
-                            if let Some(r) = ready_tx.take() {
+                            acks_due = acks_due.saturating_sub(1);
+                            if acks_due == 0 && let Some(r) = ready_tx.take() {
                                 let _ = r.send(());
                             }
                         }
                         Ok(Event::Incoming(Packet::Publish(p))) => {
                             let now = wall_ns();
-                            tally.record_json(&p.payload, now);
+                            tally.record(&p.topic, &p.payload, now);
                             live.distinct.store(tally.distinct(), std::sync::atomic::Ordering::Relaxed);
                             live.last_ns.store(now, std::sync::atomic::Ordering::Relaxed);
                         }
