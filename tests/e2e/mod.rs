@@ -3,6 +3,7 @@
 mod check;
 mod mqtt;
 mod new;
+mod restart;
 mod run;
 mod sparkplug;
 

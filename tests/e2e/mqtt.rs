@@ -14,6 +14,14 @@ pub struct Mosquitto {
     child: Child,
 }
 
+impl Mosquitto {
+    /// Kills the broker with SIGKILL (no chance to save anything) and reaps it.
+    pub fn kill9(&mut self) {
+        self.child.kill().expect("SIGKILL mosquitto");
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Mosquitto {
     fn drop(&mut self) {
         let _ = self.child.kill();
