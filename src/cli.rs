@@ -36,6 +36,8 @@ pub enum Command {
     Schema,
     /// Measure simulation speed and print the figures.
     Bench(BenchArgs),
+    /// Subscribe like a pipeline and account for every device's messages.
+    Verify(Box<VerifyArgs>),
     /// Write per-device credentials, an ACL and a broker config (least privilege).
     Provision(ProvisionArgs),
     /// Generate a labelled training dataset: N Monte-Carlo runs to Parquet or CSV.
@@ -48,6 +50,42 @@ pub enum Command {
     Load(Box<crate::cmd::load::LoadArgs>),
     /// Run fabtwin's MQTT broker in the foreground (for tests that kill and restart a broker).
     Broker(BrokerArgs),
+}
+
+/// `fabtwin verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Broker to subscribe at: mqtt://host:port or mqtts://host:port.
+    #[arg(long)]
+    pub broker: String,
+    /// Scenario whose devices are expected (topics, device ids, codecs).
+    #[arg(long)]
+    pub scenario: PathBuf,
+    /// Credentials and TLS.
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    /// Longest time to listen (wall clock), e.g. 30s, 5m.
+    #[arg(long, default_value = "60s")]
+    pub duration: String,
+    /// Stop early once nothing new arrived for this long after the first message.
+    #[arg(long)]
+    pub idle: Option<String>,
+    /// Stop early once this many distinct messages arrived (then a short quiet spell).
+    #[arg(long)]
+    pub expect: Option<u64>,
+    /// Highest sequence number each device sent, as a JSON object (e.g. a run's
+    /// `report.json` lists them); without it, gaps below the highest received count.
+    #[arg(long, value_name = "FILE")]
+    pub sent: Option<PathBuf>,
+    /// Write the report as JSON here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Exit 1 when more messages than this are missing.
+    #[arg(long)]
+    pub max_missing: Option<u64>,
+    /// Exit 1 when more duplicates than this arrived.
+    #[arg(long)]
+    pub max_duplicates: Option<u64>,
 }
 
 /// Brokers `provision` can write for.

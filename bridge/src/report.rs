@@ -100,6 +100,8 @@ pub struct MqttReport {
     pub buffered: u64,
     /// Held over from an earlier run (`--resume`).
     pub recovered: u64,
+    /// Highest sequence number sent per device (what `fabtwin verify --sent` reads).
+    pub last_seq: std::collections::BTreeMap<String, u64>,
     /// Per session.
     pub sessions: Vec<crate::mqtt::fleet::SessionReport>,
     /// The subscriber's accounting, with `--verify`.

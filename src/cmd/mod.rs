@@ -12,6 +12,7 @@ mod mqtt;
 mod new;
 mod run;
 pub mod score;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(a) => bench::bench(a),
         Command::Provision(a) => provision(a),
+        Command::Verify(a) => verify::verify(*a),
         Command::Dataset(a) => dataset::dataset(*a),
         Command::Score(a) => score::score(*a),
         Command::Baseline(a) => baseline::baseline(*a),

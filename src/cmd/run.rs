@@ -192,6 +192,7 @@ async fn simulate(
                 &format!("{}verify", t.connect.client_prefix),
                 &verify_filters(world.scenario(), topics),
                 credentials,
+                t.connect.tls.as_ref(),
             );
             if !s.ready(Duration::from_secs(10)).await {
                 anyhow::bail!(
@@ -282,6 +283,7 @@ async fn simulate(
         dropped: sessions.iter().map(|s| s.dropped).sum(),
         buffered: sessions.iter().map(|s| s.buffered).sum(),
         recovered: sessions.iter().map(|s| s.recovered).sum(),
+        last_seq,
         sessions,
         verify,
     };
@@ -290,7 +292,7 @@ async fn simulate(
 
 /// What a verifying subscriber subscribes to: the JSON telemetry tree, and
 /// Sparkplug B DDATA where a gateway speaks it.
-fn verify_filters(scenario: &fabtwin_sim::scenario::Scenario, topics: &Topics) -> Vec<String> {
+pub fn verify_filters(scenario: &fabtwin_sim::scenario::Scenario, topics: &Topics) -> Vec<String> {
     let mut filters = vec![topics.all_telemetry()];
     if scenario
         .gateways

@@ -6,6 +6,7 @@ mod new;
 mod restart;
 mod run;
 mod sparkplug;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -77,7 +77,7 @@ pub fn report(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
 }
 
-const TWO_MACHINES: &str = r#"Scenario(name: "outage", duration: "6h", acquisition: (interval: "1m"),
+pub const TWO_MACHINES: &str = r#"Scenario(name: "outage", duration: "6h", acquisition: (interval: "1m"),
     sites: [(id: "s", lines: [(id: "l", machines: [
         (id: "m1", kind: Motor, rated_speed_rpm: 1480, sensors: [(id: "vib", part: "IIS3DWB"), (id: "t", part: "STTS22H")]),
         (id: "m2", kind: Pump, rated_speed_rpm: 2950, sensors: [(id: "vib", part: "IIS3DWB")]),

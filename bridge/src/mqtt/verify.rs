@@ -258,6 +258,7 @@ impl Subscriber {
         client_id: &str,
         filters: &[String],
         credentials: Option<(String, String)>,
+        tls: Option<&super::session::TlsFiles>,
     ) -> Subscriber {
         let mut o = MqttOptions::new(client_id, host, port);
         o.set_keep_alive(Duration::from_secs(30));
@@ -265,6 +266,13 @@ impl Subscriber {
         o.set_inflight(500);
         if let Some((u, p)) = credentials {
             o.set_credentials(u, p);
+        }
+        if let Some(tls) = tls {
+            o.set_transport(rumqttc::Transport::tls(
+                tls.ca.clone(),
+                tls.client.clone(),
+                None,
+            ));
         }
         let (client, mut el) = AsyncClient::new(o, 100);
         let filters = filters.to_vec();
@@ -311,6 +319,21 @@ impl Subscriber {
             task,
             ready,
         }
+    }
+
+    /// Distinct messages so far, and when the last one arrived (wall ns; 0 before any).
+    pub fn progress(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering;
+        (
+            self.progress.distinct.load(Ordering::Relaxed),
+            self.progress.last_ns.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Stops at once and returns the tally.
+    pub async fn stop(self) -> Tally {
+        let _ = self.stop.send(());
+        self.task.await.unwrap_or_default()
     }
 
     /// Waits until the subscription is in place (or `timeout`).
