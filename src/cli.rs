@@ -214,6 +214,11 @@ pub struct AuthArgs {
     /// Client key (PEM) for mqtts.
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
+    /// `credentials.json` written by `fabtwin provision`: each session connects
+    /// as its own identity (password file, and client certificate with mqtts);
+    /// the verifying subscriber as the admin identity.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["username", "password_file", "cert", "key"])]
+    pub credentials: Option<PathBuf>,
 }
 
 /// `fabtwin check`.

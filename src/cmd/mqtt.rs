@@ -1,10 +1,11 @@
 //! Turning `run`'s broker flags into a connection: URL, embedded broker,
 //! credentials (never from argv, never logged) and TLS files.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use fabtwin_bridge::mqtt::broker::EmbeddedBroker;
-use fabtwin_bridge::mqtt::fleet::Connect;
+use fabtwin_bridge::mqtt::fleet::{Connect, SessionIdentity};
 use fabtwin_bridge::mqtt::session::TlsFiles;
 use fabtwin_bridge::mqtt::url::BrokerUrl;
 
@@ -57,6 +58,62 @@ pub struct Target {
     pub connect: Connect,
     /// Keeps the embedded broker's address alive for the report.
     pub embedded: Option<EmbeddedBroker>,
+    /// The admin identity from `--credentials` (reads every topic): the verifier's.
+    pub admin: Option<(String, String)>,
+}
+
+/// Identities from `provision`'s `credentials.json`: by client id, and the admin's.
+type Identities = (BTreeMap<String, SessionIdentity>, Option<(String, String)>);
+
+fn identities(path: &Path, tls: bool) -> Result<Identities, BadInput> {
+    #[derive(serde::Deserialize)]
+    struct Index {
+        identities: BTreeMap<String, Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        client_id: String,
+        role: String,
+        password_file: PathBuf,
+        cert: Option<PathBuf>,
+        key: Option<PathBuf>,
+    }
+    let file = path.display().to_string();
+    let bytes = read(path, "--credentials")?;
+    let index: Index = serde_json::from_slice(&bytes).map_err(|e| {
+        BadInput(format!(
+            "--credentials {file}:{}:{}: {e} (expected the credentials.json written by `fabtwin provision`)",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    // Paths in the index are absolute when provision wrote them; relative ones
+    // are taken from the index's own directory.
+    let base = path.parent().unwrap_or(Path::new("."));
+    let at = |p: &Path| base.join(p);
+    let mut by_client = BTreeMap::new();
+    let mut admin = None;
+    for (username, e) in index.identities {
+        let password = password_file(
+            &at(&e.password_file),
+            &format!("--credentials {file}: identity `{username}`:"),
+        )?;
+        let client_cert = match (tls, &e.cert, &e.key) {
+            (true, Some(c), Some(k)) => Some((read(&at(c), "certificate")?, read(&at(k), "key")?)),
+            _ => None,
+        };
+        if e.role == "admin" {
+            admin = Some((username.clone(), password.clone()));
+        }
+        by_client.insert(
+            e.client_id,
+            SessionIdentity {
+                credentials: (username, password),
+                client_cert,
+            },
+        );
+    }
+    Ok((by_client, admin))
 }
 
 /// Resolves `--broker` and the auth flags.
@@ -116,6 +173,10 @@ pub fn target(
             )
         }
     };
+    let (identities, admin) = match &auth.credentials {
+        Some(path) => identities(path, tls.is_some())?,
+        None => (BTreeMap::new(), None),
+    };
     if tls.is_none() && (auth.ca.is_some() || auth.cert.is_some()) {
         return Err(BadInput(format!(
             "--ca/--cert/--key apply to mqtts:// brokers, not {url}"
@@ -129,6 +190,7 @@ pub fn target(
             port,
             tls,
             credentials,
+            identities,
             persistent,
             outbox_capacity: 100_000,
             client_prefix: prefix.to_string(),
@@ -137,6 +199,7 @@ pub fn target(
             resume: false,
         },
         embedded,
+        admin,
     }))
 }
 

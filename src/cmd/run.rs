@@ -105,7 +105,9 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             u.clone(),
             super::mqtt::password_file(f, "--verify-password-file")?,
         )),
-        _ => target.as_ref().and_then(|t| t.connect.credentials.clone()),
+        _ => target
+            .as_ref()
+            .and_then(|t| t.admin.clone().or_else(|| t.connect.credentials.clone())),
     };
     let (totals, mqtt) = runtime.block_on(simulate(
         &mut world,

@@ -71,7 +71,7 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
             c.port,
             &format!("{}{}", c.client_prefix, std::process::id()),
             &filters,
-            c.credentials.clone(),
+            target.admin.clone().or_else(|| c.credentials.clone()),
             c.tls.as_ref(),
         );
         if !s.ready(Duration::from_secs(10)).await {

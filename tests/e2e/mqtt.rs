@@ -555,3 +555,109 @@ fn fabtwin_killed_while_its_broker_is_down_resumes_and_delivers_everything() {
         received - 240
     );
 }
+
+/// Two gateways, one of them a session per device.
+const IDENTITIES: &str = r#"Scenario(name: "identities", duration: "1h", acquisition: (interval: "5m"),
+    sites: [(id: "s", lines: [(id: "l", machines: [
+        (id: "m1", kind: Motor, rated_speed_rpm: 1480, sensors: [(id: "vib", part: "IIS3DWB")]),
+        (id: "m2", kind: Pump, rated_speed_rpm: 2950, sensors: [(id: "vib", part: "IIS3DWB")]),
+        (id: "m3", kind: Fan, rated_speed_rpm: 980, sensors: [(id: "vib", part: "IIS3DWB")]),
+    ])])],
+    gateways: [
+        (id: "gwa", machines: ["m1"], publish_interval: "5m"),
+        (id: "gwb", machines: ["m2", "m3"], publish_interval: "5m", session: PerDevice),
+    ],
+)"#;
+
+#[test]
+fn provisioned_identities_each_session_connects_as_itself() {
+    let dir = tempdir();
+    let file = write(dir.path(), "identities.ron", IDENTITIES);
+    let port = free_port();
+    let prov = dir.path().join("prov");
+    let o = fabtwin(&[
+        "provision",
+        &file,
+        "--out",
+        &prov.display().to_string(),
+        "--port",
+        &port.to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let _broker = mosquitto(&prov.join("mosquitto.conf"), port);
+    let out = dir.path().join("o");
+    let index = prov.join("credentials.json").display().to_string();
+    let o = fabtwin(&[
+        "run",
+        &file,
+        "--broker",
+        &format!("mqtt://127.0.0.1:{port}"),
+        "--credentials",
+        &index,
+        "--verify",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let m = &report(&out)["mqtt"];
+    assert_eq!(m["sent"].as_u64(), Some(36), "{m:#}");
+    assert_eq!(m["delivered"], m["sent"], "{m:#}");
+    assert_eq!(m["verify"]["distinct"], m["sent"], "{m:#}");
+    let clients: Vec<&str> = m["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["client_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        clients,
+        [
+            "fabtwin-identities-gwa",
+            "fabtwin-identities-m2",
+            "fabtwin-identities-m3"
+        ]
+    );
+
+    // One shared identity cannot do it: gwa's credentials may not publish m2's topics,
+    // and mosquitto drops what the ACL refuses, so the subscriber never sees them.
+    let o = fabtwin(&[
+        "run",
+        &file,
+        "--broker",
+        &format!("mqtt://127.0.0.1:{port}"),
+        "--username",
+        "gwa",
+        "--password-file",
+        &prov.join("credentials/gwa.password").display().to_string(),
+        "--verify",
+        "--verify-username",
+        "admin",
+        "--verify-password-file",
+        &prov
+            .join("credentials/admin.password")
+            .display()
+            .to_string(),
+        "--out",
+        &dir.path().join("shared").display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v = &report(&dir.path().join("shared"))["mqtt"]["verify"];
+    assert_eq!(
+        v["distinct"].as_u64(),
+        Some(12),
+        "only m1's messages get through: {v:#}"
+    );
+
+    // A credentials file that is not provision's index names where it goes wrong.
+    let bad = write(dir.path(), "bad.json", "{\"identities\": 3}");
+    let o = fabtwin(&[
+        "run",
+        &file,
+        "--broker",
+        &format!("mqtt://127.0.0.1:{port}"),
+        "--credentials",
+        &bad,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("bad.json:1:"), "{}", text(&o));
+}

@@ -35,6 +35,9 @@ pub struct Connect {
     pub tls: Option<TlsFiles>,
     /// Username and password (never logged).
     pub credentials: Option<(String, String)>,
+    /// Per-session identities by client id (least privilege: each gateway or
+    /// device as itself); sessions not listed use `credentials`.
+    pub identities: BTreeMap<String, SessionIdentity>,
     /// Keep the broker-side session across reconnects (QoS 1 "nothing lost" mode).
     pub persistent: bool,
     /// Messages each session's outbox holds before its overflow policy applies.
@@ -48,6 +51,15 @@ pub struct Connect {
     pub buffer_dir: Option<std::path::PathBuf>,
     /// Continue an earlier run whose buffers are in `buffer_dir`.
     pub resume: bool,
+}
+
+/// One session's own identity.
+#[derive(Clone, Debug)]
+pub struct SessionIdentity {
+    /// Username and password (never logged).
+    pub credentials: (String, String),
+    /// Client certificate and key (PEM), for mqtts.
+    pub client_cert: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 /// Per-session counters in the run report.
@@ -190,8 +202,24 @@ impl Fleet {
                     client_id: client_id.clone(),
                     host: host.clone(),
                     port,
-                    tls: c.tls.clone(),
-                    credentials: c.credentials.clone(),
+                    tls: match (&c.tls, c.identities.get(&client_id)) {
+                        (
+                            Some(t),
+                            Some(SessionIdentity {
+                                client_cert: Some(cert),
+                                ..
+                            }),
+                        ) => Some(TlsFiles {
+                            ca: t.ca.clone(),
+                            client: Some(cert.clone()),
+                        }),
+                        (t, _) => t.clone(),
+                    },
+                    credentials: c
+                        .identities
+                        .get(&client_id)
+                        .map(|i| i.credentials.clone())
+                        .or_else(|| c.credentials.clone()),
                     qos: g.qos,
                     persistent: c.persistent,
                     keep_alive_s: 30,
