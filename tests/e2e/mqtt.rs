@@ -556,7 +556,7 @@ fn fabtwin_killed_while_its_broker_is_down_resumes_and_delivers_everything() {
     );
 }
 
-/// Two gateways, one of them a session per device.
+/// Two gateways, one of them a session per device speaking Sparkplug B.
 const IDENTITIES: &str = r#"Scenario(name: "identities", duration: "1h", acquisition: (interval: "5m"),
     sites: [(id: "s", lines: [(id: "l", machines: [
         (id: "m1", kind: Motor, rated_speed_rpm: 1480, sensors: [(id: "vib", part: "IIS3DWB")]),
@@ -565,7 +565,7 @@ const IDENTITIES: &str = r#"Scenario(name: "identities", duration: "1h", acquisi
     ])])],
     gateways: [
         (id: "gwa", machines: ["m1"], publish_interval: "5m"),
-        (id: "gwb", machines: ["m2", "m3"], publish_interval: "5m", session: PerDevice),
+        (id: "gwb", machines: ["m2", "m3"], publish_interval: "5m", session: PerDevice, codec: SparkplugB),
     ],
 )"#;
 

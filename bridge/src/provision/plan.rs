@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use fabtwin_sim::scenario::{Scenario, Session as SessionLayout};
+use fabtwin_sim::scenario::{Codec, Scenario, Session as SessionLayout};
 
 use super::{ProvisionError, Role};
 use crate::topics::Topics;
@@ -52,6 +52,21 @@ pub(crate) fn plan(
             ];
             (id.to_string(), write, topics.command(site, &g.id, id))
         };
+        // Sparkplug B: the edge node's births, data and deaths (its will is
+        // ACL-checked too), and its NCMD; the admin may send NCMD (rebirth).
+        let sparkplug = |edge: &str, devices: &[&str]| -> (Vec<String>, Vec<String>) {
+            if g.codec != Codec::SparkplugB {
+                return (Vec::new(), Vec::new());
+            }
+            let node = |t: &str| format!("spBv1.0/{}/{t}/{edge}", g.site);
+            let mut write = vec![node("NBIRTH"), node("NDEATH")];
+            for d in devices {
+                for t in ["DBIRTH", "DDATA", "DDEATH"] {
+                    write.push(format!("{}/{d}", node(t)));
+                }
+            }
+            (write, vec![node("NCMD")])
+        };
         match g.session {
             SessionLayout::PerGateway => {
                 let mut write = vec![topics.gateway_status(&g.site, &g.id)];
@@ -64,6 +79,11 @@ pub(crate) fn plan(
                     all_commands.push(cmd.clone());
                     read.push(cmd);
                 }
+                let names: Vec<&str> = devices.iter().map(String::as_str).collect();
+                let (w, r) = sparkplug(&g.id, &names);
+                write.extend(w);
+                all_commands.extend(r.iter().cloned());
+                read.extend(r);
                 sessions.push(Access {
                     username: g.id.clone(),
                     client_id: format!("{client_prefix}{}", g.id),
@@ -76,8 +96,13 @@ pub(crate) fn plan(
             }
             SessionLayout::PerDevice => {
                 for &m in &g.machines {
-                    let (id, write, cmd) = device_topics(m);
+                    let (id, mut write, cmd) = device_topics(m);
                     all_commands.push(cmd.clone());
+                    let (w, r) = sparkplug(&id, &[id.as_str()]);
+                    write.extend(w);
+                    all_commands.extend(r.iter().cloned());
+                    let mut read = vec![cmd];
+                    read.extend(r);
                     sessions.push(Access {
                         client_id: format!("{client_prefix}{id}"),
                         username: id.clone(),
@@ -85,7 +110,7 @@ pub(crate) fn plan(
                         gateway: Some(g.id.clone()),
                         devices: vec![id],
                         write,
-                        read: vec![cmd],
+                        read,
                     });
                 }
             }
