@@ -661,3 +661,45 @@ fn provisioned_identities_each_session_connects_as_itself() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("bad.json:1:"), "{}", text(&o));
 }
+
+#[test]
+fn buffer_ttl_expires_stale_outage_data_and_the_counts_still_add_up() {
+    // The 1 h outage buffers 120 messages (< 500), but only the last 20 minutes of
+    // data is worth sending: what is older when the link returns expires.
+    let dir = tempdir();
+    let text_ttl = TWO_MACHINES.replace(
+        "buffer: (max_messages: 50, overflow: OVERFLOW)",
+        "buffer: (max_messages: 500, overflow: DropOldest, ttl: \"20m\")",
+    );
+    assert_ne!(text_ttl, TWO_MACHINES);
+    let file = write(dir.path(), "ttl.ron", &text_ttl);
+    let out = dir.path().join("o");
+    let o = fabtwin(&[
+        "run",
+        &file,
+        "--verify",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
+    let m = report(&out)["mqtt"].clone();
+    let (sent, delivered, dropped) = (
+        m["sent"].as_u64().unwrap(),
+        m["delivered"].as_u64().unwrap(),
+        m["dropped"].as_u64().unwrap(),
+    );
+    assert_eq!(sent, 720);
+    assert_eq!(delivered + dropped, sent, "{m:#}");
+    // Per device, the outage's minutes 180…239 older than 20 min behind the newest
+    // message when the link returns expire: 39 or 40 of 60 (the newest is 239 or 240).
+    assert!((78..=80).contains(&dropped), "{m:#}");
+    eprintln!("ttl: sent {sent}, delivered {delivered}, expired {dropped}");
+    let v = &m["verify"];
+    assert_eq!(v["distinct"].as_u64(), Some(delivered), "{v:#}");
+    assert_eq!(
+        v["missing"].as_u64(),
+        Some(dropped),
+        "what expired is exactly what is missing"
+    );
+    assert_eq!(v["out_of_order"].as_u64(), Some(0), "{v:#}");
+}

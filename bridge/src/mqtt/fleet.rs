@@ -233,10 +233,13 @@ impl Fleet {
                 let outbox: Box<dyn Outbox> = match &c.buffer_dir {
                     None => {
                         recovered.push(0);
-                        Box::new(MemoryOutbox::new(
-                            config.capacity,
-                            g.buffer.overflow == fabtwin_sim::scenario::Overflow::RejectNew,
-                        ))
+                        Box::new(
+                            MemoryOutbox::new(
+                                config.capacity,
+                                g.buffer.overflow == fabtwin_sim::scenario::Overflow::RejectNew,
+                            )
+                            .with_ttl(g.buffer.ttl.map(|d| d.0)),
+                        )
                     }
                     Some(root) => {
                         let ids: Vec<String> =

@@ -66,6 +66,12 @@ pub struct MemoryOutbox {
     in_flight: Vec<OutRecord>,
     capacity: usize,
     reject_new: bool,
+    /// Unsent messages older than this (sim ns) behind the newest offered expire.
+    ttl_ns: Option<u64>,
+    /// The newest sim time offered: "now" for the TTL.
+    now: u64,
+    /// Expired while being handed out, not yet reported.
+    expired: Vec<(usize, u64)>,
 }
 
 impl MemoryOutbox {
@@ -78,18 +84,46 @@ impl MemoryOutbox {
             ..MemoryOutbox::default()
         }
     }
+
+    /// Unsent messages expire (are dropped, and reported) once they are older
+    /// than `ttl_ns` behind the newest message offered.
+    pub fn with_ttl(mut self, ttl_ns: Option<u64>) -> MemoryOutbox {
+        self.ttl_ns = ttl_ns;
+        self
+    }
+
+    fn expire(&mut self, into: &mut Vec<(usize, u64)>) {
+        let Some(ttl) = self.ttl_ns else {
+            return;
+        };
+        let now = self.now;
+        self.unsent.retain(|r| {
+            let keep = r.t_ns.saturating_add(ttl) >= now;
+            if !keep {
+                into.push((r.device, r.seq));
+            }
+            keep
+        });
+    }
 }
 
 impl Outbox for MemoryOutbox {
     fn offer(&mut self, device: usize, seq: u64, t_ns: u64, topic: &str, payload: &[u8]) -> Offer {
         let mut dropped = Vec::new();
+        self.now = self.now.max(t_ns);
+        self.expire(&mut dropped);
         if self.reject_new && self.unsent.len() + self.in_flight.len() >= self.capacity {
+            // Expired ones were dropped all the same; report them with the next call.
+            self.expired.extend(dropped);
             return Offer::Rejected;
         }
         while self.unsent.len() + self.in_flight.len() >= self.capacity {
             match self.unsent.pop_front() {
                 Some(r) => dropped.push((r.device, r.seq)),
-                None => return Offer::Rejected,
+                None => {
+                    self.expired.extend(dropped);
+                    return Offer::Rejected;
+                }
             }
         }
         self.unsent.push_back(OutRecord {
@@ -109,6 +143,9 @@ impl Outbox for MemoryOutbox {
     }
 
     fn take_unsent(&mut self, max: usize) -> Vec<OutRecord> {
+        let mut expired = std::mem::take(&mut self.expired);
+        self.expire(&mut expired);
+        self.expired = expired;
         let n = max.min(self.unsent.len());
         let out: Vec<OutRecord> = self.unsent.drain(..n).collect();
         self.in_flight.extend(out.iter().cloned());
@@ -129,6 +166,10 @@ impl Outbox for MemoryOutbox {
 
     fn len(&self) -> usize {
         self.unsent.len() + self.in_flight.len()
+    }
+
+    fn take_dropped(&mut self) -> Vec<(usize, u64)> {
+        std::mem::take(&mut self.expired)
     }
 }
 
@@ -163,5 +204,32 @@ mod tests {
         assert_eq!(r.offer(0, 0, 0, "t", b"x"), Offer::Stored);
         assert_eq!(r.offer(0, 1, 0, "t", b"x"), Offer::Rejected);
         assert_eq!(r.take_unsent(5)[0].seq, 0, "reject-new keeps the oldest");
+    }
+
+    #[test]
+    fn memory_outbox_expires_unsent_messages_past_their_ttl_and_reports_each_once() {
+        let mut o = MemoryOutbox::new(10, false).with_ttl(Some(10));
+        for (s, t) in [(0, 0), (1, 5), (2, 8)] {
+            assert_eq!(o.offer(0, s, t, "t", b"x"), Offer::Stored);
+        }
+        let sent = o.take_unsent(1); // seq 0 is in flight: never expires
+        assert_eq!(sent[0].seq, 0);
+        // Now is 16: seq 1 (t 5) is 11 old.
+        assert_eq!(
+            o.offer(0, 3, 16, "t", b"x"),
+            Offer::StoredDropped(vec![(0, 1)])
+        );
+        // Now is 30 by the next offer: seq 2 and 3 expire with it.
+        assert_eq!(
+            o.offer(0, 4, 30, "t", b"x"),
+            Offer::StoredDropped(vec![(0, 2), (0, 3)])
+        );
+        assert!(o.take_dropped().is_empty());
+        o.requeue_in_flight();
+        // Handing out at now 30: the requeued seq 0 is stale now; reported by take_dropped.
+        let out = o.take_unsent(5);
+        assert_eq!(out.iter().map(|r| r.seq).collect::<Vec<_>>(), [4]);
+        assert_eq!(o.take_dropped(), [(0, 0)]);
+        assert!(o.take_dropped().is_empty());
     }
 }

@@ -294,7 +294,15 @@ async fn run(
         // Fill the in-flight window from the outbox.
         if connected && !held && closing.is_none() {
             let room = window.saturating_sub(waiting.len() + on_wire.len());
-            for r in outbox.take_unsent(room) {
+            let batch = outbox.take_unsent(room);
+            let expired = outbox.take_dropped();
+            if !expired.is_empty() {
+                stats
+                    .dropped
+                    .fetch_add(expired.len() as u64, Ordering::Relaxed);
+                let _ = events.send(SessionEvent::Dropped(expired));
+            }
+            for r in batch {
                 let (topic, payload) = match sparkplug.as_mut() {
                     None => (r.topic, r.payload),
                     Some(sp) => match sp.data(&r, now_ms()) {
