@@ -8,6 +8,7 @@
 //! | `{root}/{site}/{gateway}/{device}/cmd` | commands to the device | no |
 //! | `{root}/{site}/{gateway}/{device}/reply` | replies to commands | no |
 //! | `{root}/{site}/{gateway}/status` | the gateway session's `online` / `offline` (last will) | yes |
+//! | `{root}/{site}/{gateway}/heartbeat` | the gateway session's heartbeat (`{…}/{device}/heartbeat` for a device's own session) | no |
 //! | `{root}/{site}/{gateway}/truth` | ground truth (only where a scenario publishes it) | no |
 //!
 //! A device's credentials may write only its own `telemetry`, `meta`, `status`
@@ -59,6 +60,14 @@ impl Topics {
     /// Retained status (online/offline, last will) of a gateway's own session.
     pub fn gateway_status(&self, site: &str, gateway: &str) -> String {
         format!("{}/{site}/{gateway}/status", self.root)
+    }
+
+    /// Heartbeat topic of a session: the gateway's, or with `device` a device's own.
+    pub fn heartbeat(&self, site: &str, gateway: &str, device: Option<&str>) -> String {
+        match device {
+            Some(d) => self.device(site, gateway, d, "heartbeat"),
+            None => format!("{}/{site}/{gateway}/heartbeat", self.root),
+        }
     }
 
     /// Filter matching every device's telemetry.

@@ -221,6 +221,7 @@ async fn simulate(
         let sc = world.scenario();
         if let Some(f) = fleet.as_mut() {
             f.apply_network(sc, step.t).await;
+            f.heartbeat(sc, step.t).await;
             let commands = f.take_commands();
             for (machine, payload) in commands {
                 let reply = command(world, machine, &payload, step.t);

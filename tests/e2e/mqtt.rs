@@ -703,3 +703,68 @@ fn buffer_ttl_expires_stale_outage_data_and_the_counts_still_add_up() {
     );
     assert_eq!(v["out_of_order"].as_u64(), Some(0), "{v:#}");
 }
+
+#[test]
+fn heartbeats_come_on_their_grid_and_stop_while_the_gateway_is_offline() {
+    use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
+    let dir = tempdir();
+    let scenario = TWO_MACHINES.replace("OVERFLOW", "DropOldest").replace(
+        "publish_interval: \"1m\",",
+        "publish_interval: \"1m\", heartbeat: \"30m\",",
+    );
+    let file = write(dir.path(), "beat.ron", &scenario);
+    let (mut broker, port) = fabtwin_broker();
+    let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let (client, mut conn) = Client::new(MqttOptions::new("beats", "127.0.0.1", port), 100);
+        for ev in conn.iter() {
+            match ev {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    let _ = client.try_subscribe("fabtwin/+/+/heartbeat", QoS::AtLeastOnce);
+                }
+                Ok(Event::Incoming(Packet::SubAck(_))) => {
+                    let _ = ready_tx.send(());
+                }
+                Ok(Event::Incoming(Packet::Publish(p)))
+                    if tx
+                        .send(serde_json::from_slice(&p.payload).unwrap())
+                        .is_err() =>
+                {
+                    return;
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+                _ => {}
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("subscribed");
+    let out = dir.path().join("o");
+    let o = fabtwin(&[
+        "run",
+        &file,
+        "--broker",
+        &format!("mqtt://127.0.0.1:{port}"),
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
+    let mut beats = Vec::new();
+    while let Ok(b) = rx.recv_timeout(Duration::from_millis(500)) {
+        beats.push(b);
+    }
+    let _ = broker.kill();
+    let _ = broker.wait();
+    let times: Vec<&str> = beats.iter().map(|b| b["ts"].as_str().unwrap()).collect();
+    // Every 30 sim minutes from 0:00 to the end at 6:00, except 1:00, 3:00 and 3:30
+    // (the link is down).
+    let want: Vec<String> = [0, 30, 90, 120, 150, 240, 270, 300, 330, 360]
+        .iter()
+        .map(|m| format!("2026-01-01T{:02}:{:02}:00Z", m / 60, m % 60))
+        .collect();
+    assert_eq!(times, want, "{beats:?}");
+    assert!(beats.iter().all(|b| b["client_id"] == "fabtwin-outage-gw1"));
+    assert!(beats[5]["connects"].as_u64().unwrap() >= 3, "{}", beats[5]);
+}

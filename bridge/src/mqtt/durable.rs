@@ -300,6 +300,7 @@ mod tests {
             max_bytes: None,
             overflow,
             ttl,
+            ..BufferPolicy::default()
         }
     }
 

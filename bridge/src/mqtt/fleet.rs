@@ -94,6 +94,11 @@ pub struct Fleet {
     route: BTreeMap<usize, usize>,
     /// Sparkplug (group, edge node) of each session that speaks it.
     sparkplug: Vec<Option<(String, String)>>,
+    /// Heartbeat topic of each session (JSON sessions only: Sparkplug's
+    /// births and deaths say the same).
+    heartbeats: Vec<Option<String>>,
+    /// Sim time of each gateway's next heartbeat.
+    next_heartbeat: Vec<SimTime>,
     events: mpsc::UnboundedReceiver<SessionEvent>,
     topics: Topics,
     /// Sessions of each gateway.
@@ -134,6 +139,7 @@ impl Fleet {
         let mut ids = Vec::new();
         let mut route = BTreeMap::new();
         let mut sparkplug = Vec::new();
+        let mut heartbeats = Vec::new();
         let mut by_gateway = Vec::new();
         let mut proxies = Vec::new();
         let mut resume_after = BTreeMap::new();
@@ -228,6 +234,7 @@ impl Fleet {
                     retained,
                     subscribe,
                     capacity: (g.buffer.max_messages as usize).min(c.outbox_capacity.max(1)),
+                    drain_rate: Some(g.buffer.drain_rate),
                     sparkplug: link,
                 };
                 let outbox: Box<dyn Outbox> = match &c.buffer_dir {
@@ -266,6 +273,14 @@ impl Fleet {
                         Box::new(outbox)
                     }
                 };
+                let heartbeat_device = match (g.session, members.as_slice()) {
+                    (SessionLayout::PerDevice, [m]) => Some(scenario.machines[*m].id.as_str()),
+                    _ => None,
+                };
+                heartbeats.push(
+                    (g.codec == Codec::Json)
+                        .then(|| topics.heartbeat(&g.site, &g.id, heartbeat_device)),
+                );
                 mine.push(sessions.len());
                 sessions.push(Session::start(config, outbox, tx.clone()));
                 ids.push(client_id);
@@ -298,6 +313,8 @@ impl Fleet {
             ids,
             route,
             sparkplug,
+            heartbeats,
+            next_heartbeat: vec![SimTime(0); n],
             events,
             topics: topics.clone(),
             by_gateway,
@@ -380,6 +397,28 @@ impl Fleet {
                 }
             }
             self.link[g] = state;
+        }
+    }
+
+    /// Publishes the heartbeats due at sim time `t` (each gateway's sessions,
+    /// every `heartbeat` of sim time; skipped by sessions that are offline).
+    pub async fn heartbeat(&mut self, scenario: &Scenario, t: SimTime) {
+        for (g, gw) in scenario.gateways.iter().enumerate() {
+            let Some(every) = gw.heartbeat else {
+                continue;
+            };
+            if t < self.next_heartbeat[g] {
+                continue;
+            }
+            let ts = scenario.start.format(t);
+            for &s in &self.by_gateway[g] {
+                if let Some(topic) = &self.heartbeats[s] {
+                    self.sessions[s].heartbeat(topic.clone(), ts.clone()).await;
+                }
+            }
+            // The next beat is one interval after this one, on the interval's grid.
+            let k = t.0 / every.0.max(1) + 1;
+            self.next_heartbeat[g] = SimTime(k * every.0.max(1));
         }
     }
 

@@ -60,6 +60,9 @@ pub struct SessionConfig {
     pub subscribe: Vec<String>,
     /// Messages the outbox holds before back-pressure (link up) or its overflow policy (link down).
     pub capacity: usize,
+    /// Most backlog messages sent per wall-clock second when draining after
+    /// the session could not send (None: no limit).
+    pub drain_rate: Option<f64>,
     /// Speak Sparkplug B: births on connect, NDEATH as will, DDATA from stored
     /// templates, rebirth on NCMD (clean sessions, as Sparkplug requires).
     pub sparkplug: Option<SparkplugLink>,
@@ -123,6 +126,10 @@ enum Cmd {
         retain: bool,
     },
     Hold(bool),
+    Heartbeat {
+        topic: String,
+        ts: String,
+    },
     Drain(oneshot::Sender<()>),
     Close(oneshot::Sender<()>),
 }
@@ -176,6 +183,13 @@ impl Session {
                 retain,
             })
             .await;
+    }
+
+    /// Publishes a heartbeat (QoS 0) on `topic` if connected: sim time `ts`,
+    /// messages buffered, connections made. Skipped while offline: a missing
+    /// heartbeat is the signal.
+    pub async fn heartbeat(&self, topic: String, ts: String) {
+        let _ = self.tx.send(Cmd::Heartbeat { topic, ts }).await;
     }
 
     /// Holds (true) or resumes (false) sending: an outage of this gateway's link.
@@ -282,19 +296,39 @@ async fn run(
     let mut retry_at: Option<tokio::time::Instant> = None;
     let mut inputs_open = true;
     let mut could_send = false;
+    let mut drain = config.drain_rate.map(DrainLimit::new);
+    // Messages at the head of the outbox that waited while the session could not
+    // send: the backlog the drain rate applies to.
+    let mut backlog = 0usize;
     loop {
         let can_send = connected && !held;
-        if can_send
-            && !could_send
-            && let Some(sp) = sparkplug.as_mut()
-        {
-            sp.sending_resumed();
+        if can_send && !could_send {
+            backlog = outbox.len();
+            if let Some(sp) = sparkplug.as_mut() {
+                sp.sending_resumed();
+            }
         }
         could_send = can_send;
+        let mut drain_wake = None;
         // Fill the in-flight window from the outbox.
         if connected && !held && closing.is_none() {
-            let room = window.saturating_sub(waiting.len() + on_wire.len());
+            let mut room = window.saturating_sub(waiting.len() + on_wire.len());
+            if backlog > 0
+                && let Some(d) = drain.as_mut()
+            {
+                let want = room.min(backlog);
+                let allowed = d.allowed(want);
+                if allowed < want {
+                    drain_wake = Some(d.next_token());
+                }
+                room = allowed;
+            }
             let batch = outbox.take_unsent(room);
+            let from_backlog = batch.len().min(backlog);
+            backlog -= from_backlog;
+            if let Some(d) = drain.as_mut() {
+                d.spend(from_backlog);
+            }
             let expired = outbox.take_dropped();
             if !expired.is_empty() {
                 stats
@@ -343,6 +377,8 @@ async fn run(
             _ = tokio::time::sleep_until(retry_at.unwrap_or_else(tokio::time::Instant::now)), if retry_at.is_some() => {
                 retry_at = None;
             }
+            // Draining at the drain rate: come back when the next token is due.
+            _ = tokio::time::sleep_until(drain_wake.unwrap_or_else(tokio::time::Instant::now)), if drain_wake.is_some() => {}
             ev = eventloop.poll(), if retry_at.is_none() => match ev {
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                     connected = true;
@@ -483,6 +519,19 @@ async fn run(
                     }
                 }
                 Some(Cmd::Hold(on)) => held = on,
+                Some(Cmd::Heartbeat { topic, ts }) => {
+                    if connected && !held {
+                        let beat = serde_json::json!({
+                            "client_id": config.client_id,
+                            "ts": ts,
+                            "buffered": outbox.len(),
+                            "connects": stats.connects.load(Ordering::Relaxed),
+                        });
+                        if client.try_publish(topic, QoS::AtMostOnce, false, beat.to_string()).is_ok() {
+                            waiting.push_back(None);
+                        }
+                    }
+                }
                 Some(Cmd::Drain(done)) => drains.push(done),
                 Some(Cmd::Close(done)) => {
                     if let Some(sp) = &sparkplug {
@@ -503,6 +552,49 @@ async fn run(
                 None => inputs_open = false,
             },
         }
+    }
+}
+
+/// A token bucket over wall time: at most `rate` messages per second, in
+/// bursts of at most a twentieth of a second's worth.
+struct DrainLimit {
+    rate: f64,
+    tokens: f64,
+    burst: f64,
+    at: tokio::time::Instant,
+}
+
+impl DrainLimit {
+    fn new(rate: f64) -> DrainLimit {
+        let burst = (rate / 20.0).max(1.0);
+        DrainLimit {
+            rate,
+            tokens: burst,
+            burst,
+            at: tokio::time::Instant::now(),
+        }
+    }
+
+    fn refill(&mut self) {
+        let now = tokio::time::Instant::now();
+        self.tokens = (self.tokens + (now - self.at).as_secs_f64() * self.rate).min(self.burst);
+        self.at = now;
+    }
+
+    /// How many of `want` may go now.
+    fn allowed(&mut self, want: usize) -> usize {
+        self.refill();
+        (self.tokens.floor().max(0.0) as usize).min(want)
+    }
+
+    fn spend(&mut self, n: usize) {
+        self.tokens -= n as f64;
+    }
+
+    /// When the next whole token is due.
+    fn next_token(&self) -> tokio::time::Instant {
+        let missing = (1.0 - self.tokens).max(0.0);
+        self.at + Duration::from_secs_f64(missing / self.rate)
     }
 }
 

@@ -69,7 +69,10 @@ pub(crate) fn plan(
         };
         match g.session {
             SessionLayout::PerGateway => {
-                let mut write = vec![topics.gateway_status(&g.site, &g.id)];
+                let mut write = vec![
+                    topics.gateway_status(&g.site, &g.id),
+                    topics.heartbeat(&g.site, &g.id, None),
+                ];
                 let mut read = Vec::new();
                 let mut devices = Vec::new();
                 for &m in &g.machines {
@@ -97,6 +100,7 @@ pub(crate) fn plan(
             SessionLayout::PerDevice => {
                 for &m in &g.machines {
                     let (id, mut write, cmd) = device_topics(m);
+                    write.push(topics.heartbeat(&g.site, &g.id, Some(&id)));
                     all_commands.push(cmd.clone());
                     let (w, r) = sparkplug(&id, &[id.as_str()]);
                     write.extend(w);

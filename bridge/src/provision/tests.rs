@@ -93,6 +93,7 @@ fn plan_follows_the_fleet_layout() {
         gw1.write,
         [
             "fabtwin/s1/gw1/status",
+            "fabtwin/s1/gw1/heartbeat",
             "fabtwin/s1/gw1/m1/telemetry",
             "fabtwin/s1/gw1/m1/meta",
             "fabtwin/s1/gw1/m1/status",
@@ -113,6 +114,7 @@ fn plan_follows_the_fleet_layout() {
             "fabtwin/s1/gw2/m3/meta",
             "fabtwin/s1/gw2/m3/status",
             "fabtwin/s1/gw2/m3/reply",
+            "fabtwin/s1/gw2/m3/heartbeat",
         ],
         "a PerDevice session does not publish its gateway's status"
     );
@@ -155,6 +157,7 @@ fn writes_an_acl_of_exact_topics_per_user() {
             "topic read #",
             "user gw1",
             "topic write fabtwin/s1/gw1/status",
+            "topic write fabtwin/s1/gw1/heartbeat",
             "topic write fabtwin/s1/gw1/m1/telemetry",
             "topic write fabtwin/s1/gw1/m1/meta",
             "topic write fabtwin/s1/gw1/m1/status",
@@ -170,12 +173,14 @@ fn writes_an_acl_of_exact_topics_per_user() {
             "topic write fabtwin/s1/gw2/m3/meta",
             "topic write fabtwin/s1/gw2/m3/status",
             "topic write fabtwin/s1/gw2/m3/reply",
+            "topic write fabtwin/s1/gw2/m3/heartbeat",
             "topic read fabtwin/s1/gw2/m3/cmd",
             "user m4",
             "topic write fabtwin/s1/gw2/m4/telemetry",
             "topic write fabtwin/s1/gw2/m4/meta",
             "topic write fabtwin/s1/gw2/m4/status",
             "topic write fabtwin/s1/gw2/m4/reply",
+            "topic write fabtwin/s1/gw2/m4/heartbeat",
             "topic read fabtwin/s1/gw2/m4/cmd",
         ]
     );

@@ -125,6 +125,8 @@ pub struct Gateway {
     pub qos: u8,
     /// Store-and-forward buffer.
     pub buffer: BufferPolicy,
+    /// Time between heartbeats of each session; none: no heartbeats.
+    pub heartbeat: Option<SimDuration>,
 }
 
 /// A gateway's store-and-forward buffer settings.
@@ -138,6 +140,8 @@ pub struct BufferPolicy {
     pub overflow: Overflow,
     /// Messages older than this are discarded.
     pub ttl: Option<SimDuration>,
+    /// Most buffered messages sent per wall-clock second when draining.
+    pub drain_rate: f64,
 }
 
 impl Default for BufferPolicy {
@@ -147,6 +151,7 @@ impl Default for BufferPolicy {
             max_bytes: None,
             overflow: Overflow::DropOldest,
             ttl: None,
+            drain_rate: 1000.0,
         }
     }
 }

@@ -264,6 +264,10 @@ pub struct RawGateway {
     /// Store-and-forward buffer. Default: 100000 messages, `DropOldest`, no TTL.
     #[serde(default)]
     pub buffer: Option<RawBuffer>,
+    /// Time between heartbeats of each session (sim time), e.g. `"5m"`, or
+    /// `"none"`. Default: `"5m"`.
+    #[serde(default)]
+    pub heartbeat: Option<Spanned<String>>,
 }
 
 /// What a full buffer does with a new message.
@@ -293,6 +297,10 @@ pub struct RawBuffer {
     /// Messages older than this (sim time) are discarded. Default: none.
     #[serde(default)]
     pub ttl: Option<Spanned<String>>,
+    /// Most buffered messages sent per wall-clock second when draining after
+    /// an outage. Default: 1000.
+    #[serde(default)]
+    pub drain_rate: Option<Spanned<f64>>,
 }
 
 /// What happens to a gateway's link, as written.

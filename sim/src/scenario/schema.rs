@@ -80,12 +80,14 @@ Gateway
   session           enum              PerGateway  PerGateway | PerDevice
   qos               u8                1         0 | 1
   buffer            Buffer            100000 messages, DropOldest  store-and-forward buffer
+  heartbeat         duration | "none" 5m        time between each session's heartbeats (sim time)
 
 Buffer (all optional)
   max_messages      u64               100000    most messages held (≥ 1)
   max_bytes         u64, bytes        none      most payload bytes held (≥ 1024)
   overflow          enum              DropOldest  DropOldest | RejectNew
   ttl               duration          none      messages older than this are discarded
+  drain_rate        f64, messages/s   1000      most buffered messages sent per second after an outage (0.1 … 1e9)
 
 NetworkFault
   gateway           string            required

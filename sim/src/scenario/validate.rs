@@ -262,6 +262,7 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
                 session: Session::PerGateway,
                 qos: 1,
                 buffer: BufferPolicy::default(),
+                heartbeat: Some(SimDuration::from_secs(300)),
             });
         }
     }
@@ -357,7 +358,16 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
                 .ttl
                 .as_ref()
                 .and_then(|t| cx.positive_dur(t, &format!("{bp}.ttl")));
+            if let Some(r) = &b.drain_rate {
+                buffer.drain_rate =
+                    cx.range(r, &format!("{bp}.drain_rate"), 0.1, 1e9, " messages/s");
+            }
         }
+        let heartbeat = match &g.heartbeat {
+            Some(h) if h.val.trim() == "none" => None,
+            Some(h) => cx.positive_dur(h, &format!("{gp}.heartbeat")),
+            None => Some(SimDuration::from_secs(300)),
+        };
         gateways.push(Gateway {
             id: g.id.val.clone(),
             site,
@@ -367,6 +377,7 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
             session: g.session,
             qos,
             buffer,
+            heartbeat,
         });
     }
     if !raw.gateways.is_empty() {
