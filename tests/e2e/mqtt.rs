@@ -768,3 +768,31 @@ fn heartbeats_come_on_their_grid_and_stop_while_the_gateway_is_offline() {
     assert!(beats.iter().all(|b| b["client_id"] == "fabtwin-outage-gw1"));
     assert!(beats[5]["connects"].as_u64().unwrap() >= 3, "{}", beats[5]);
 }
+
+#[test]
+fn the_drain_after_an_outage_keeps_to_the_drain_rate() {
+    // 20 messages wait out the first outage and 50 (the buffer) the second; at 20
+    // messages/s (bursts of 1) draining them takes at least (20 − 1 + 50 − 1) / 20 s.
+    // Slowness elsewhere can only lengthen the run, so the lower bound is firm.
+    let dir = tempdir();
+    let scenario = TWO_MACHINES.replace(
+        "overflow: OVERFLOW)",
+        "overflow: DropOldest, drain_rate: 20)",
+    );
+    let file = write(dir.path(), "drain.ron", &scenario);
+    let out = dir.path().join("o");
+    let o = fabtwin(&[
+        "run",
+        &file,
+        "--verify",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
+    let r = report(&out);
+    let m = &r["mqtt"];
+    assert_eq!(m["delivered"].as_u64(), Some(650), "{m:#}");
+    assert_eq!(m["verify"]["out_of_order"].as_u64(), Some(0), "{m:#}");
+    let wall = r["wall"]["seconds"].as_f64().unwrap();
+    assert!(wall >= 68.0 / 20.0, "drained 70 messages in {wall} s");
+}
