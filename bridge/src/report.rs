@@ -100,12 +100,25 @@ pub struct MqttReport {
     pub buffered: u64,
     /// Held over from an earlier run (`--resume`).
     pub recovered: u64,
+    /// Per gateway, the intervals its link was down (scheduled or commanded).
+    pub offline: Vec<GatewayOffline>,
     /// Highest sequence number sent per device (what `fabtwin verify --sent` reads).
     pub last_seq: std::collections::BTreeMap<String, u64>,
     /// Per session.
     pub sessions: Vec<crate::mqtt::fleet::SessionReport>,
     /// The subscriber's accounting, with `--verify`.
     pub verify: Option<VerifyReport>,
+}
+
+/// One gateway's offline intervals.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct GatewayOffline {
+    /// Gateway id.
+    pub gateway: String,
+    /// `[from, to]` in RFC 3339 sim time.
+    pub intervals: Vec<[String; 2]>,
+    /// Total offline sim seconds.
+    pub seconds: f64,
 }
 
 /// The whole report.

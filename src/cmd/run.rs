@@ -18,7 +18,7 @@ use fabtwin_bridge::files::{JsonLines, write_atomic};
 use fabtwin_bridge::mqtt::fleet::Fleet;
 use fabtwin_bridge::mqtt::verify::{Subscriber, wall_ns};
 use fabtwin_bridge::report::{
-    ExpectationReport, MqttReport, RunFacts, RunReport, Totals, VerifyReport, Wall,
+    ExpectationReport, GatewayOffline, MqttReport, RunFacts, RunReport, Totals, VerifyReport, Wall,
 };
 use fabtwin_bridge::topics::Topics;
 use fabtwin_sim::device::Fidelity;
@@ -224,7 +224,7 @@ async fn simulate(
             f.heartbeat(sc, step.t).await;
             let commands = f.take_commands();
             for (machine, payload) in commands {
-                let reply = command(world, machine, &payload, step.t);
+                let reply = command(world, f, machine, &payload, step.t);
                 f.reply(world.scenario(), machine, &reply).await;
             }
         }
@@ -249,6 +249,7 @@ async fn simulate(
         return Ok((totals, None));
     };
     let last_seq: BTreeMap<String, u64> = fleet.last_seq.clone();
+    let offline = fleet.offline.clone();
     let sessions = fleet.finish(Duration::from_secs(60)).await;
     let sent: u64 = sessions.iter().map(|s| s.sent).sum();
     let verify = match subscriber.take() {
@@ -276,7 +277,26 @@ async fn simulate(
         }
         None => None,
     };
+    let sc = world.scenario();
+    let run_end = fabtwin_sim::time::SimTime(sc.duration.0);
+    let offline = sc
+        .gateways
+        .iter()
+        .zip(&offline)
+        .map(|(g, spans)| {
+            let spans: Vec<_> = spans.iter().map(|&(a, b)| (a, b.min(run_end))).collect();
+            GatewayOffline {
+                gateway: g.id.clone(),
+                intervals: spans
+                    .iter()
+                    .map(|&(a, b)| [sc.start.format(a), sc.start.format(b)])
+                    .collect(),
+                seconds: spans.iter().map(|&(a, b)| (b.0 - a.0) as f64 / 1e9).sum(),
+            }
+        })
+        .collect();
     let report = MqttReport {
+        offline,
         broker: match &target.embedded {
             Some(b) => format!("embedded (mqtt://{})", b.addr()),
             None => target.url.to_string(),
@@ -310,6 +330,7 @@ pub fn verify_filters(scenario: &fabtwin_sim::scenario::Scenario, topics: &Topic
 /// Carries out one device command at sim time `t` and says what happened.
 fn command(
     world: &mut World,
+    fleet: &mut Fleet,
     machine: usize,
     payload: &[u8],
     t: fabtwin_sim::time::SimTime,
@@ -329,11 +350,21 @@ fn command(
     let (ok, message) = match parse(payload, &device) {
         Err(e) => (false, e),
         Ok(Command::Clear) => {
-            let n = world.clear_commanded(machine, t);
+            let n = world.clear_commanded(machine, t) + fleet.clear_network(device.gateway, t);
             (
                 true,
                 format!("cleared {n} commanded fault(s) on {} at {at}", device.id),
             )
+        }
+        Ok(Command::InjectNetwork { kind, duration }) => {
+            let gateway = &world.scenario().gateways[device.gateway].id;
+            match fleet.inject_network(device.gateway, kind, t, duration.map(|d| t.after(d))) {
+                Ok(()) => (
+                    true,
+                    format!("{} on gateway {gateway} from {at}", kind.name()),
+                ),
+                Err(e) => (false, e),
+            }
         }
         Ok(Command::InjectMachine {
             mode,

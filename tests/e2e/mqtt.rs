@@ -308,10 +308,19 @@ fn commands_inject_faults_at_runtime_and_bad_ones_get_an_error_reply() {
                     )
                     .unwrap();
                 client.publish("fabtwin/s/l-gw/m1/cmd", QoS::AtLeastOnce, false, br#"{"id":"good","action":"inject","fault":"imbalance","severity":0.9,"duration":"5m"}"#.to_vec()).unwrap();
+                client
+                    .publish(
+                        "fabtwin/s/l-gw/m1/cmd",
+                        QoS::AtLeastOnce,
+                        false,
+                        br#"{"id":"net","action":"inject","network":"outage","duration":"3m"}"#
+                            .to_vec(),
+                    )
+                    .unwrap();
                 sent = true;
             } else if p.topic.ends_with("/reply") {
                 replies.push(serde_json::from_slice::<serde_json::Value>(&p.payload).unwrap());
-                if replies.len() == 2 {
+                if replies.len() == 3 {
                     break;
                 }
             }
@@ -331,6 +340,8 @@ fn commands_inject_faults_at_runtime_and_bad_ones_get_an_error_reply() {
     );
     assert_eq!(replies[1]["id"], "good");
     assert_eq!(replies[1]["ok"], true, "{replies:?}");
+    assert_eq!(replies[2]["id"], "net");
+    assert_eq!(replies[2]["ok"], true, "{replies:?}");
     assert!(status.code().is_some(), "run ended by itself");
     // Truth records the commanded fault, and the device saw it.
     let truth = std::fs::read_to_string(out.join("truth.jsonl")).unwrap();
@@ -344,6 +355,13 @@ fn commands_inject_faults_at_runtime_and_bad_ones_get_an_error_reply() {
         r["machines"][0]["first_alarm"].is_string(),
         "imbalance 0.9 on an 11 kW motor reaches zone D: {r:#}"
     );
+    // The commanded outage took the gateway offline for 3 sim minutes; what it
+    // buffered meanwhile was delivered afterwards.
+    let m = &r["mqtt"];
+    assert_eq!(m["offline"][0]["gateway"], "l-gw", "{m:#}");
+    assert_eq!(m["offline"][0]["seconds"].as_f64(), Some(180.0), "{m:#}");
+    assert_eq!(m["delivered"], m["sent"], "{m:#}");
+    assert!(m["sessions"][0]["connects"].as_u64().unwrap() >= 2, "{m:#}");
 }
 
 const CRASH: &str = r#"Scenario(name: "crash", duration: "2h", acquisition: (interval: "1m"),

@@ -71,6 +71,8 @@ fn sparkplug_b_births_data_deaths_and_historical_drain_follow_the_state_rules() 
     // An independent host application: records every Sparkplug message in arrival order.
     let (tx, rx) = std::sync::mpsc::channel::<(String, Vec<u8>)>();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let errs = errors.clone();
     let mut opts = MqttOptions::new("host-app", "127.0.0.1", port);
     opts.set_max_packet_size(1 << 20, 1 << 20);
     std::thread::spawn(move || {
@@ -88,7 +90,10 @@ fn sparkplug_b_births_data_deaths_and_historical_drain_follow_the_state_rules() 
                 {
                     return;
                 }
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+                Err(e) => {
+                    errs.lock().unwrap().push(e.to_string());
+                    std::thread::sleep(Duration::from_millis(50));
+                }
                 _ => {}
             }
         }
@@ -124,7 +129,17 @@ fn sparkplug_b_births_data_deaths_and_historical_drain_follow_the_state_rules() 
         match rx.recv_timeout(Duration::from_millis(500)) {
             Ok(x) => msgs.push(x),
             Err(_) if msgs.iter().filter(|(t, _)| t.contains("/NDEATH/")).count() >= 2 => break,
-            Err(_) => assert!(Instant::now() < deadline, "no final NDEATH arrived"),
+            Err(_) => assert!(
+                Instant::now() < deadline,
+                "no final NDEATH arrived (host errors {:?}): {:?}",
+                errors.lock().unwrap(),
+                msgs.iter()
+                    .map(|(t, _)| t.as_str())
+                    .collect::<Vec<_>>()
+                    .chunk_by(|a, b| a == b)
+                    .map(|c| format!("{}×{}", c[0], c.len()))
+                    .collect::<Vec<_>>()
+            ),
         }
     }
     let _ = broker.kill();

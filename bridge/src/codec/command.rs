@@ -5,15 +5,20 @@
 //! ```json
 //! {"id": "c1", "action": "inject", "fault": "imbalance", "severity": 0.6, "duration": "1h"}
 //! {"id": "c2", "action": "inject", "sensor": "vib", "fault": "gain", "value": 2.5}
-//! {"id": "c3", "action": "clear"}
+//! {"id": "c3", "action": "inject", "network": "outage", "duration": "10m"}
+//! {"id": "c4", "action": "inject", "network": "latency", "value": 250}
+//! {"id": "c5", "action": "clear"}
 //! ```
+//!
+//! A network fault hits the device's gateway link (all its devices): `outage`,
+//! `latency` (`value` ms), `loss` (`value` probability) or `partition`.
 
 use serde::Serialize;
 use serde_json::Value;
 
 use fabtwin_sim::faults::SensorFault;
 use fabtwin_sim::plant::FaultMode;
-use fabtwin_sim::scenario::Machine;
+use fabtwin_sim::scenario::{Machine, NetKind};
 use fabtwin_sim::time::SimDuration;
 
 /// A valid command.
@@ -37,7 +42,14 @@ pub enum Command {
         /// How long; `None` until cleared.
         duration: Option<SimDuration>,
     },
-    /// End every fault injected by command on this device.
+    /// Fail the link of the device's gateway.
+    InjectNetwork {
+        /// What happens to the link.
+        kind: NetKind,
+        /// How long; `None` until cleared.
+        duration: Option<SimDuration>,
+    },
+    /// End every fault injected by command on this device (and on its gateway's link).
     Clear,
 }
 
@@ -55,6 +67,7 @@ pub struct Reply {
 const MACHINE_FAULTS: &str =
     "bearing_outer, bearing_inner, imbalance, misalignment, looseness, overheating";
 const SENSOR_FAULTS: &str = "stuck_at, dropout, drift, bias, gain, noise, saturation, spikes";
+const NETWORK_FAULTS: &str = "outage, latency (value: ms), loss (value: probability), partition";
 
 fn number(v: &Value, field: &str, lo: f64, hi: f64) -> Result<f64, String> {
     match v.get(field) {
@@ -97,6 +110,25 @@ pub fn parse(payload: &[u8], machine: &Machine) -> Result<Command, String> {
     };
     match action {
         "clear" => Ok(Command::Clear),
+        "inject" if v.get("network").is_some() => {
+            let kind = match v.get("network").and_then(Value::as_str) {
+                Some("outage") => NetKind::Outage,
+                Some("latency") => NetKind::Latency(number(&v, "value", 0.0, 60_000.0)?),
+                Some("loss") => NetKind::Loss(number(&v, "value", 0.0, 1.0)?),
+                Some("partition") => NetKind::Partition,
+                Some(other) => {
+                    return Err(format!(
+                        "field `network`: `{other}` is not a network fault (valid: {NETWORK_FAULTS})"
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "field `network` must be a string (valid: {NETWORK_FAULTS})"
+                    ));
+                }
+            };
+            Ok(Command::InjectNetwork { kind, duration })
+        }
         "inject" => {
             let fault = v.get("fault").and_then(Value::as_str).ok_or_else(|| format!("field `fault` is missing or not a string (valid: {MACHINE_FAULTS}; with `sensor`: {SENSOR_FAULTS})"))?;
             match v.get("sensor") {
@@ -180,6 +212,38 @@ mod tests {
             .unwrap()
             .machines
             .remove(0)
+    }
+
+    #[test]
+    fn network_commands_parse_and_bad_ones_name_the_field() {
+        let m = machine();
+        assert_eq!(
+            parse(
+                br#"{"action":"inject","network":"outage","duration":"10m"}"#,
+                &m
+            )
+            .unwrap(),
+            Command::InjectNetwork {
+                kind: NetKind::Outage,
+                duration: Some(SimDuration::from_secs(600))
+            }
+        );
+        assert_eq!(
+            parse(br#"{"action":"inject","network":"loss","value":0.25}"#, &m).unwrap(),
+            Command::InjectNetwork {
+                kind: NetKind::Loss(0.25),
+                duration: None
+            }
+        );
+        let e = parse(br#"{"action":"inject","network":"flood"}"#, &m).unwrap_err();
+        assert!(
+            e.contains("`network`") && e.contains("valid: outage"),
+            "{e}"
+        );
+        let e = parse(br#"{"action":"inject","network":"latency"}"#, &m).unwrap_err();
+        assert!(e.contains("field `value` is missing"), "{e}");
+        let e = parse(br#"{"action":"inject","network":"loss","value":2}"#, &m).unwrap_err();
+        assert!(e.contains("`value`") && e.contains("0 … 1"), "{e}");
     }
 
     #[test]

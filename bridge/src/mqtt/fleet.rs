@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use fabtwin_sim::scenario::{Scenario, Session as SessionLayout};
 use fabtwin_sim::telemetry::Telemetry;
 
-use fabtwin_sim::scenario::{Codec, NetKind};
+use fabtwin_sim::scenario::{Codec, NetKind, NetworkFault};
 use fabtwin_sim::time::SimTime;
 
 use super::durable::DurableOutbox;
@@ -120,8 +120,11 @@ pub struct Fleet {
     pub resume_after: BTreeMap<usize, u64>,
     /// Messages each session's buffer held from an earlier run.
     recovered: Vec<u64>,
-    /// Offline intervals per gateway (sim time), from scheduled outages.
+    /// Offline intervals per gateway (sim time), from scheduled and commanded
+    /// outages; an open one ends at `SimTime(u64::MAX)` until cleared.
     pub offline: Vec<Vec<(SimTime, SimTime)>>,
+    /// Network faults injected by command, applied after the scenario's.
+    commanded: Vec<NetworkFault>,
     /// Highest seq sent per device id.
     pub last_seq: BTreeMap<String, u64>,
 }
@@ -145,7 +148,12 @@ impl Fleet {
         let mut resume_after = BTreeMap::new();
         let mut recovered = Vec::new();
         for (gi, g) in scenario.gateways.iter().enumerate() {
-            let proxy = if scenario.network_faults.iter().any(|f| f.gateway == gi) {
+            // Every gateway on plain MQTT gets a fault proxy, so network faults can
+            // also come by command; under TLS a proxy would not match the broker's
+            // certificate name, so only gateways with scheduled faults have one.
+            let proxy = if c.tls.is_none()
+                || scenario.network_faults.iter().any(|f| f.gateway == gi)
+            {
                 let upstream = tokio::net::lookup_host((c.host.as_str(), c.port))
                     .await?
                     .next()
@@ -337,6 +345,7 @@ impl Fleet {
             resume_after,
             recovered,
             offline: vec![Vec::new(); n],
+            commanded: Vec::new(),
             last_seq: BTreeMap::new(),
         })
     }
@@ -352,6 +361,7 @@ impl Fleet {
             let active = scenario
                 .network_faults
                 .iter()
+                .chain(&self.commanded)
                 .rfind(|f| f.gateway == g && f.start <= t && t < f.end);
             let state = match active.map(|f| f.kind) {
                 None => LinkState::Up,
@@ -398,6 +408,46 @@ impl Fleet {
             }
             self.link[g] = state;
         }
+    }
+
+    /// Fails `gateway`'s link from `t` (until `end`, or until cleared), as a
+    /// command asked. Needs the gateway's fault proxy, which every gateway has
+    /// on plain `mqtt://`; under TLS only gateways with scheduled network faults
+    /// have one (a proxy in between would not match the broker's certificate).
+    pub fn inject_network(
+        &mut self,
+        gateway: usize,
+        kind: NetKind,
+        t: SimTime,
+        end: Option<SimTime>,
+    ) -> Result<(), String> {
+        if self.proxies.get(gateway).is_none_or(Option::is_none) {
+            return Err("this gateway has no fault proxy: with mqtts:// only gateways with a scheduled network fault can take one by command".into());
+        }
+        self.commanded.push(NetworkFault {
+            gateway,
+            kind,
+            start: t,
+            end: end.unwrap_or(SimTime(u64::MAX)),
+        });
+        Ok(())
+    }
+
+    /// Ends the network faults injected by command on `gateway` at `t`; returns how many.
+    pub fn clear_network(&mut self, gateway: usize, t: SimTime) -> usize {
+        let mut n = 0;
+        for f in &mut self.commanded {
+            if f.gateway == gateway && f.end > t {
+                f.end = t;
+                n += 1;
+            }
+        }
+        for o in self.offline.get_mut(gateway).into_iter().flatten() {
+            if o.1 > t {
+                o.1 = t;
+            }
+        }
+        n
     }
 
     /// Publishes the heartbeats due at sim time `t` (each gateway's sessions,

@@ -4,6 +4,7 @@
 //! traffic without closing anything (only keep-alive notices).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,6 +32,10 @@ pub enum LinkState {
 pub struct FaultProxy {
     addr: SocketAddr,
     state: watch::Sender<LinkState>,
+    /// Outages begun so far: a connection older than the latest outage is cut
+    /// even if the link came back before its task looked (a watch only shows
+    /// the newest state, and compressed-time outages can last microseconds).
+    outages: Arc<AtomicU64>,
     stats: Arc<Mutex<ProxyStats>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -53,10 +58,18 @@ impl FaultProxy {
         let addr = listener.local_addr()?;
         let (state, rx) = watch::channel(LinkState::Up);
         let stats = Arc::new(Mutex::new(ProxyStats::default()));
-        let task = tokio::spawn(accept_loop(listener, upstream, rx, stats.clone()));
+        let outages = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(accept_loop(
+            listener,
+            upstream,
+            rx,
+            outages.clone(),
+            stats.clone(),
+        ));
         Ok(FaultProxy {
             addr,
             state,
+            outages,
             stats,
             task,
         })
@@ -69,6 +82,9 @@ impl FaultProxy {
 
     /// Changes the link's condition (takes effect on open connections at once).
     pub fn set(&self, state: LinkState) {
+        if state == LinkState::Down && *self.state.borrow() != LinkState::Down {
+            self.outages.fetch_add(1, Ordering::SeqCst);
+        }
         let _ = self.state.send(state);
     }
 
@@ -88,6 +104,7 @@ async fn accept_loop(
     listener: TcpListener,
     upstream: SocketAddr,
     state: watch::Receiver<LinkState>,
+    outages: Arc<AtomicU64>,
     stats: Arc<Mutex<ProxyStats>>,
 ) {
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
@@ -111,7 +128,31 @@ async fn accept_loop(
             s.connections += 1;
         }
         seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        tokio::spawn(pipe(client, server, state.clone(), stats.clone(), seed));
+        let cut = Cut {
+            outages: outages.clone(),
+            born: outages.load(Ordering::SeqCst),
+        };
+        tokio::spawn(pipe(
+            client,
+            server,
+            state.clone(),
+            cut,
+            stats.clone(),
+            seed,
+        ));
+    }
+}
+
+/// Whether an outage began since a connection was made.
+#[derive(Clone)]
+struct Cut {
+    outages: Arc<AtomicU64>,
+    born: u64,
+}
+
+impl Cut {
+    fn due(&self) -> bool {
+        self.outages.load(Ordering::SeqCst) != self.born
     }
 }
 
@@ -121,13 +162,14 @@ async fn pipe(
     client: TcpStream,
     server: TcpStream,
     state: watch::Receiver<LinkState>,
+    cut: Cut,
     stats: Arc<Mutex<ProxyStats>>,
     seed: u64,
 ) {
     let (cr, cw) = client.into_split();
     let (sr, sw) = server.into_split();
-    let mut up = tokio::spawn(one_way(cr, sw, state.clone(), seed));
-    let mut down = tokio::spawn(one_way(sr, cw, state, seed.rotate_left(17) | 1));
+    let mut up = tokio::spawn(one_way(cr, sw, state.clone(), cut.clone(), seed));
+    let mut down = tokio::spawn(one_way(sr, cw, state, cut, seed.rotate_left(17) | 1));
     // When one direction ends, the connection is over: end the other too.
     let first = tokio::select! {
         r = &mut up => r,
@@ -147,11 +189,15 @@ async fn one_way(
     mut r: tokio::net::tcp::OwnedReadHalf,
     mut w: tokio::net::tcp::OwnedWriteHalf,
     mut state: watch::Receiver<LinkState>,
+    cut: Cut,
     seed: u64,
 ) -> bool {
     let mut rng = seed;
     let mut buf = vec![0u8; 16 * 1024];
     loop {
+        if cut.due() {
+            return true;
+        }
         let current = *state.borrow();
         match current {
             LinkState::Down => return true,

@@ -169,6 +169,18 @@ pub enum NetKind {
     Partition,
 }
 
+impl NetKind {
+    /// Snake-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            NetKind::Outage => "outage",
+            NetKind::Latency(_) => "latency",
+            NetKind::Loss(_) => "loss",
+            NetKind::Partition => "partition",
+        }
+    }
+}
+
 /// A network fault on one gateway's link over an interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NetworkFault {
