@@ -260,7 +260,8 @@ async fn simulate(
                 .finish(
                     delivered,
                     Duration::from_millis(300),
-                    Duration::from_secs(30),
+                    Duration::from_secs(10),
+                    Duration::from_secs(600),
                 )
                 .await;
             let devices = tally.report(&last_seq);

@@ -344,15 +344,26 @@ impl Subscriber {
     }
 
     /// Stops once `expected` distinct messages arrived and nothing new came for
-    /// `quiet`, or after `timeout`; returns the tally.
-    pub async fn finish(self, expected: u64, quiet: Duration, timeout: Duration) -> Tally {
+    /// `quiet`, or once nothing at all came for `stall` (a slow broker still
+    /// delivering keeps it waiting), or after `timeout`; returns the tally.
+    pub async fn finish(
+        self,
+        expected: u64,
+        quiet: Duration,
+        stall: Duration,
+        timeout: Duration,
+    ) -> Tally {
         use std::sync::atomic::Ordering;
         let deadline = Instant::now() + timeout;
+        let start_ns = wall_ns();
         loop {
             let distinct = self.progress.distinct.load(Ordering::Relaxed);
-            let last = self.progress.last_ns.load(Ordering::Relaxed);
+            let last = self.progress.last_ns.load(Ordering::Relaxed).max(start_ns);
             let idle = Duration::from_nanos(wall_ns().saturating_sub(last));
-            if (distinct >= expected && idle >= quiet) || Instant::now() >= deadline {
+            if (distinct >= expected && idle >= quiet)
+                || idle >= stall
+                || Instant::now() >= deadline
+            {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;

@@ -203,7 +203,8 @@ fn writes_a_config_the_notes_recommend() {
         "persistence true".to_string(),
         format!("persistence_location {dir}/data"),
         "autosave_on_changes true".to_string(),
-        "autosave_interval 1".to_string(),
+        "autosave_interval 100".to_string(),
+        "max_queued_messages 1000000".to_string(),
         "listener 21883 127.0.0.1".to_string(),
     ] {
         assert!(
