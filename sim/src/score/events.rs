@@ -269,7 +269,7 @@ mod tests {
             failure_ns: None,
         };
         let a = detect(&failing(), &[(5 * H, true), (6 * H, false), (30 * H, true)]);
-        let b = detect(&healthy, &[(1 * H, true), (2 * H, false), (3 * H, true)]);
+        let b = detect(&healthy, &[(H, true), (2 * H, false), (3 * H, true)]);
         let s = summarise([&a, &b]);
         // Events: 1 true, 3 false. Healthy days: 20 h + 48 h.
         assert_eq!(
