@@ -5,17 +5,21 @@
 //!   directory (`dataset.json` + `features/run=NNNN/machine=ID/part-*.parquet`
 //!   or `.csv`, the partition keys taken from the Hive path) or from a
 //!   `fabtwin run` output (`truth.jsonl`, run 0).
+//! - [`baseline`]: the shipped baseline detector over feature rows.
 //! - [`features`]: the features a detector sees (velocity, ISO 10816 zone,
 //!   kurtosis, temperature), from the same dataset layout or from a run's
 //!   `telemetry.jsonl`.
 //! - [`file`]: prediction files (CSV or Parquet: `run`, `machine`, `ts_ns` and
 //!   any of `alarm`, `fault_class`, `rul_s`, `anomaly_score`), read with checks
 //!   against the truth, and written.
+//! - [`report`]: predictions scored against the truth, as `fabtwin score` reports them.
 //! - [`table`]: the CSV (RFC 4180) and Parquet reader under them, whose errors
 //!   name the file, row and column.
 
+pub mod baseline;
 pub mod features;
 pub mod file;
+pub mod report;
 pub mod table;
 pub mod truth;
 
