@@ -34,7 +34,7 @@ pub const LABELS: &[(&str, &str)] = &[
     ),
     (
         "rul_s",
-        "remaining useful life: failure_ns − ts_ns, in seconds",
+        "remaining useful life: failure_ns − ts_ns in seconds, 0 once failed",
     ),
     (
         "censored",

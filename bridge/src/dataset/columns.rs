@@ -228,7 +228,7 @@ pub const COLUMNS: &[Column] = &[
         Float64,
         true,
         "s",
-        "label: remaining useful life, failure_ns − ts_ns; null when failure_ns is null",
+        "label: remaining useful life, failure_ns − ts_ns (0 once failed); null when failure_ns is null",
         true,
     ),
     col(

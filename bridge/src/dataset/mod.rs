@@ -341,7 +341,7 @@ pub fn generate(
     })?;
 
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<(RunSummary, u64), DatasetError>>>> =
+    let results: Mutex<Vec<Option<RunResult>>> =
         Mutex::new((0..runs.len()).map(|_| None).collect());
     let jobs = settings.jobs.clamp(1, runs.len().max(1));
     std::thread::scope(|scope| {
@@ -417,17 +417,20 @@ pub fn generate(
     Ok(outcome)
 }
 
+/// A run's summary and the bytes it wrote, or why it failed.
+type RunResult = Result<(RunSummary, u64), DatasetError>;
+
 /// Simulates run `run` and writes its partitions; returns its summary and bytes written.
 fn write_run(
     settings: &Settings,
     out: &Path,
     run: u32,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<(RunSummary, u64), DatasetError> {
+) -> RunResult {
     let scenario = settings.variation.apply(&settings.nominal, run);
     let seed = scenario.seed;
     debug_assert_eq!(seed, run_seed(settings.nominal.seed, run));
-    let machines = rows::simulate(scenario, settings.fidelity, |n| progress(n));
+    let machines = rows::simulate(scenario, settings.fidelity, progress);
     let mut summary = RunSummary {
         run,
         seed,
