@@ -27,8 +27,9 @@
 //!    boundary. The boundary is learnt from the zones the machine has shown:
 //!    the smallest velocity seen in zone D, else 1.6 × the smallest seen in C,
 //!    else 3.2 × the largest seen in A (the ratios of the ISO 10816-3 limits,
-//!    e.g. 4.5 / 2.8 and 4.5 / 1.4 mm/s). A flat or falling trend gives no
-//!    estimate; estimates are capped at one year.
+//!    e.g. 4.5 / 2.8 and 4.5 / 1.4 mm/s). A trend that is flat, falling, or
+//!    not [`MIN_T`] standard errors clear of zero gives no estimate; estimates
+//!    are capped at one year.
 
 use super::features::{FeatureRow, Features};
 use super::file::Prediction;
@@ -45,6 +46,8 @@ pub const FIT_ROWS: usize = 36;
 pub const MIN_SIGMA_LN_V: f64 = 0.05;
 /// Floor of the spread of kurtosis.
 pub const MIN_SIGMA_KURTOSIS: f64 = 0.1;
+/// Standard errors a velocity trend's slope must exceed to be extrapolated.
+pub const MIN_T: f64 = 3.0;
 /// Longest RUL estimate, seconds (one year).
 pub const MAX_RUL_S: f64 = 365.0 * 86_400.0;
 
@@ -218,12 +221,19 @@ fn rul(history: &[(f64, f64)], ln_boundary: f64) -> Option<f64> {
         return None;
     }
     let slope = sxy / sxx;
+    // Only a trend that stands out of the noise is extrapolated: the slope
+    // must exceed [`MIN_T`] standard errors.
+    let ssr: f64 = pts
+        .iter()
+        .map(|p| (p.1 - my - slope * (p.0 - t0 - mt)).powi(2))
+        .sum();
+    let se = (ssr / (n - 2.0) / sxx).sqrt();
     let now = pts[pts.len() - 1].0 - t0;
     let fitted_now = my + slope * (now - mt);
     if fitted_now >= ln_boundary {
         return Some(0.0);
     }
-    (slope > 0.0).then(|| ((ln_boundary - fitted_now) / slope).min(MAX_RUL_S))
+    (slope > MIN_T * se && slope > 0.0).then(|| ((ln_boundary - fitted_now) / slope).min(MAX_RUL_S))
 }
 
 #[cfg(test)]
@@ -286,5 +296,15 @@ mod tests {
         assert_eq!(rul(&h, -1.0), Some(0.0));
         let flat: Vec<(f64, f64)> = (0..20).map(|i| (i as f64, 0.0)).collect();
         assert_eq!(rul(&flat, 1.0), None);
+        // A slight rise buried in noise is not extrapolated.
+        let noisy: Vec<(f64, f64)> = (0..20)
+            .map(|i| {
+                (
+                    i as f64,
+                    0.001 * i as f64 + if i % 2 == 0 { 0.1 } else { -0.1 },
+                )
+            })
+            .collect();
+        assert_eq!(rul(&noisy, 1.0), None);
     }
 }

@@ -8,7 +8,9 @@
 //!   `s = Σ e^(−d/13) − 1` for `d < 0` (early), `e^(d/10) − 1` for `d ≥ 0`
 //!   (late), so a late prediction costs more than an early one of the same
 //!   size. The challenge counted d in engine cycles; here d is in hours, the
-//!   scale of the simulated wear processes (days). Lower is better; 0 is perfect.
+//!   scale of the simulated wear processes (days). Lower is better; 0 is
+//!   perfect. The sum saturates at `f64::MAX` (an error of a few thousand
+//!   hours already overflows), so reports never carry infinity.
 //! - **α-λ accuracy** (Saxena, Celaya, Saha, Saha & Goebel 2009/2010,
 //!   "Metrics for offline evaluation of prognostic performance", IJPHM 1):
 //!   at the times `t_λ = onset + λ·(failure − onset)` the prediction must lie
@@ -62,7 +64,7 @@ pub fn errors(pairs: &[(f64, f64)]) -> RulErrors {
         n,
         rmse_h: Some((d.iter().map(|x| x * x).sum::<f64>() / n as f64).sqrt()),
         mae_h: Some(d.iter().map(|x| x.abs()).sum::<f64>() / n as f64),
-        phm08: Some(d.iter().map(|&x| phm08_term(x)).sum()),
+        phm08: Some(d.iter().map(|&x| phm08_term(x)).sum::<f64>().min(f64::MAX)),
     }
 }
 
@@ -113,6 +115,12 @@ mod tests {
         assert_eq!(e.mae_h, Some(2.0));
         let want = (0.1f64).exp() - 1.0 + (3.0f64 / 13.0).exp() - 1.0;
         assert!((e.phm08.unwrap() - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn phm08_saturates_instead_of_overflowing() {
+        let e = errors(&[(1e9, 0.0)]);
+        assert_eq!(e.phm08, Some(f64::MAX));
     }
 
     #[test]
