@@ -5,6 +5,7 @@ mod dataset;
 mod mqtt;
 mod new;
 mod run;
+mod score;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
