@@ -233,6 +233,14 @@ fn table(r: &Report) -> String {
             String::new()
         }
     );
+    if r.series_without_predictions > 0 {
+        let _ = writeln!(
+            s,
+            "note: {} machine series have no prediction rows; their failures count as missed \
+             (score only the runs you predicted with --split)",
+            r.series_without_predictions
+        );
+    }
     if let Some(d) = &r.detection {
         let _ = writeln!(s, "\ndetection (event level)");
         let _ = writeln!(s, "  failures              {:>10}", d.failures);

@@ -9,20 +9,22 @@
 //!    [`MIN_SIGMA_LN_V`] and [`MIN_SIGMA_KURTOSIS`]). Nothing is predicted
 //!    during the warm-up but `alarm = false` and `fault_class = none`.
 //! 2. **Trend.** Both features are smoothed with an exponentially weighted
-//!    moving average (weight [`EWMA`]); `anomaly_score` is the larger of their
+//!    moving average (weight [`EWMA`]), and so is temperature (spread floored
+//!    at [`MIN_SIGMA_TEMPERATURE_C`]); `anomaly_score` is the largest of their
 //!    distances from the reference in spreads (a z-score).
 //! 3. **Alarm** when, for [`PERSIST`] acquisitions in a row, the ISO 10816
 //!    zone is C or D, or smoothed kurtosis exceeds the reference by
 //!    max(6 spreads, 1) — impulsive vibration, the classic early sign of a
 //!    rolling-bearing defect (a kurtosis above ~4 where healthy machines show
-//!    3) — or smoothed velocity has doubled (max(6 spreads, ln 2)). An alarm
+//!    3) — or smoothed velocity has doubled (max(6 spreads, ln 2)), or
+//!    smoothed temperature has risen [`HOT_C`] above its reference. An alarm
 //!    then stays raised (latched), as a maintenance alarm does until someone
 //!    acknowledges it.
-//! 4. **Fault class** while alarmed: `bearing_outer` when kurtosis drove it
-//!    (outer races are the commonest bearing defect; without spectra the
-//!    baseline cannot tell races apart), `overheating` when temperature has
-//!    risen 20 °C above its reference, otherwise `imbalance` (velocity alone).
-//! 5. **RUL** while alarmed: a least-squares line through `ln velocity` over
+//! 4. **Fault class** while alarmed, from what raised it: `bearing_outer` for
+//!    kurtosis (outer races are the commonest bearing defect; without spectra
+//!    the baseline cannot tell races apart), `overheating` for temperature,
+//!    otherwise `imbalance` (velocity alone).
+//! 5. **RUL** while alarmed by vibration: a least-squares line through `ln velocity` over
 //!    the last [`FIT_ROWS`] acquisitions, extrapolated to the zone C/D
 //!    boundary. The boundary is learnt from the zones the machine has shown:
 //!    the smallest velocity seen in zone D, else 1.6 × the smallest seen in C,
@@ -48,6 +50,10 @@ pub const MIN_SIGMA_LN_V: f64 = 0.05;
 pub const MIN_SIGMA_KURTOSIS: f64 = 0.1;
 /// Standard errors a velocity trend's slope must exceed to be extrapolated.
 pub const MIN_T: f64 = 3.0;
+/// Temperature rise over the reference that raises an alarm, °C.
+pub const HOT_C: f64 = 15.0;
+/// Floor of the spread of temperature, °C.
+pub const MIN_SIGMA_TEMPERATURE_C: f64 = 1.0;
 /// Longest RUL estimate, seconds (one year).
 pub const MAX_RUL_S: f64 = 365.0 * 86_400.0;
 
@@ -89,7 +95,7 @@ fn robust(values: &[f64], floor: f64) -> (f64, f64) {
 struct Reference {
     ln_v: (f64, f64),
     kurtosis: Option<(f64, f64)>,
-    temperature_c: Option<f64>,
+    temperature_c: Option<(f64, f64)>,
 }
 
 fn machine_predictions(rows: &[FeatureRow]) -> Vec<Prediction> {
@@ -106,7 +112,8 @@ fn machine_predictions(rows: &[FeatureRow]) -> Vec<Prediction> {
     let mut out = Vec::with_capacity(rows.len());
     let mut warm: Vec<&FeatureRow> = Vec::new();
     let mut reference: Option<Reference> = None;
-    let (mut ewma_v, mut ewma_k): (Option<f64>, Option<f64>) = (None, None);
+    let (mut ewma_v, mut ewma_k, mut ewma_t): (Option<f64>, Option<f64>, Option<f64>) =
+        (None, None, None);
     let (mut streak, mut latched, mut cause) = (0usize, false, "imbalance");
     let (mut min_d, mut min_c, mut max_a) = (f64::INFINITY, f64::INFINITY, 0f64);
     let mut history: Vec<(f64, f64)> = Vec::new(); // (t seconds, ln v)
@@ -127,6 +134,9 @@ fn machine_predictions(rows: &[FeatureRow]) -> Vec<Prediction> {
         if let Some(k) = row.kurtosis {
             ewma_k = Some(ewma_k.map_or(k, |e| e + EWMA * (k - e)));
         }
+        if let Some(t) = row.temperature_c {
+            ewma_t = Some(ewma_t.map_or(t, |e| e + EWMA * (t - e)));
+        }
         let Some(r) = &reference else {
             if ln_v.is_some() {
                 warm.push(row);
@@ -137,11 +147,11 @@ fn machine_predictions(rows: &[FeatureRow]) -> Vec<Prediction> {
                     .filter_map(|w| w.velocity_mm_s.map(f64::ln))
                     .collect();
                 let ks: Vec<f64> = warm.iter().filter_map(|w| w.kurtosis).collect();
-                let mut ts: Vec<f64> = warm.iter().filter_map(|w| w.temperature_c).collect();
+                let ts: Vec<f64> = warm.iter().filter_map(|w| w.temperature_c).collect();
                 reference = Some(Reference {
                     ln_v: robust(&lv, MIN_SIGMA_LN_V),
                     kurtosis: (!ks.is_empty()).then(|| robust(&ks, MIN_SIGMA_KURTOSIS)),
-                    temperature_c: (!ts.is_empty()).then(|| median(&mut ts)),
+                    temperature_c: (!ts.is_empty()).then(|| robust(&ts, MIN_SIGMA_TEMPERATURE_C)),
                 });
             }
             out.push(blank.clone());
@@ -149,6 +159,7 @@ fn machine_predictions(rows: &[FeatureRow]) -> Vec<Prediction> {
         };
         let z_v = ewma_v.map(|e| (e - r.ln_v.0) / r.ln_v.1);
         let z_k = r.kurtosis.zip(ewma_k).map(|((m, s), e)| (e - m) / s);
+        let z_t = r.temperature_c.zip(ewma_t).map(|((m, s), e)| (e - m) / s);
         let zone_bad = matches!(row.iso_zone, Some('C' | 'D'));
         let kurt_bad = r
             .kurtosis
@@ -156,8 +167,12 @@ fn machine_predictions(rows: &[FeatureRow]) -> Vec<Prediction> {
             .is_some_and(|((m, s), e)| e - m > (6.0 * s).max(1.0));
         let vel_bad =
             ewma_v.is_some_and(|e| e - r.ln_v.0 > (6.0 * r.ln_v.1).max(std::f64::consts::LN_2));
+        let hot = r
+            .temperature_c
+            .zip(ewma_t)
+            .is_some_and(|((m, _), t)| t - m > HOT_C);
         if !latched {
-            streak = if zone_bad || kurt_bad || vel_bad {
+            streak = if zone_bad || kurt_bad || vel_bad || hot {
                 streak + 1
             } else {
                 0
@@ -166,20 +181,14 @@ fn machine_predictions(rows: &[FeatureRow]) -> Vec<Prediction> {
                 latched = true;
                 cause = if kurt_bad {
                     "bearing_outer"
-                } else {
+                } else if zone_bad || vel_bad {
                     "imbalance"
+                } else {
+                    "overheating"
                 };
             }
         }
-        let hot = r
-            .temperature_c
-            .zip(row.temperature_c)
-            .is_some_and(|(m, t)| t - m > 20.0);
-        let class = match (latched, hot) {
-            (false, _) => "none",
-            (true, true) if cause != "bearing_outer" => "overheating",
-            (true, _) => cause,
-        };
+        let class = if latched { cause } else { "none" };
         let boundary = if min_d.is_finite() {
             Some(min_d)
         } else if min_c.is_finite() {
@@ -190,12 +199,12 @@ fn machine_predictions(rows: &[FeatureRow]) -> Vec<Prediction> {
         out.push(Prediction {
             alarm: Some(latched),
             fault_class: Some(class.into()),
-            rul_s: if latched {
+            rul_s: if latched && cause != "overheating" {
                 boundary.and_then(|b| rul(&history, b.ln()))
             } else {
                 None
             },
-            anomaly_score: z_v.into_iter().chain(z_k).reduce(f64::max),
+            anomaly_score: z_v.into_iter().chain(z_k).chain(z_t).reduce(f64::max),
             ..blank.clone()
         });
     }

@@ -312,6 +312,57 @@ mod tests {
     }
 
     #[test]
+    fn parquet_predictions_with_dictionary_text_and_int_alarms() {
+        use std::sync::Arc;
+
+        use arrow::array::{
+            ArrayRef, DictionaryArray, Float32Array, Int8Array, Int32Array, Int64Array, StringArray,
+        };
+        use arrow::datatypes::Int32Type;
+        use arrow::record_batch::RecordBatch;
+
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.parquet");
+        let machine = DictionaryArray::<Int32Type>::try_new(
+            Int32Array::from(vec![0, 1, 0]),
+            Arc::new(StringArray::from(vec!["m1", "m2"])),
+        )
+        .unwrap();
+        let cols: Vec<(&str, ArrayRef)> = vec![
+            ("run", Arc::new(Int32Array::from(vec![0, 0, 1]))),
+            ("machine", Arc::new(machine)),
+            ("ts_ns", Arc::new(Int64Array::from(vec![10, 20, 30]))),
+            (
+                "alarm",
+                Arc::new(Int8Array::from(vec![Some(0), None, Some(1)])),
+            ),
+            (
+                "anomaly_score",
+                Arc::new(Float32Array::from(vec![0.5, 1.5, 2.5])),
+            ),
+        ];
+        let batch = RecordBatch::try_from_iter(cols).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(
+            std::fs::File::create(&p).unwrap(),
+            batch.schema(),
+            None,
+        )
+        .unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let back = read(&p).unwrap();
+        assert!(back.columns.alarm && back.columns.anomaly_score && !back.columns.rul_s);
+        assert_eq!(back.rows[1].machine, "m2");
+        assert_eq!(
+            back.rows.iter().map(|r| r.alarm).collect::<Vec<_>>(),
+            [Some(false), None, Some(true)]
+        );
+        assert_eq!(back.rows[2].run, 1);
+        assert_eq!(back.rows[2].anomaly_score, Some(2.5));
+        assert_eq!(back.rows[0].at, "row 1");
+    }
+
+    #[test]
     fn unknown_class_and_missing_columns_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("p.csv");

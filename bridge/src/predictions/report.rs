@@ -36,6 +36,8 @@ pub struct Report {
     pub rows: usize,
     /// Prediction rows left out because their run is outside the split.
     pub rows_outside_split: usize,
+    /// Series scored that have no prediction row (their failures count as missed).
+    pub series_without_predictions: usize,
     /// Failure detection (None without an `alarm` column).
     pub detection: Option<Detection>,
     /// Fault classification (None without a `fault_class` column).
@@ -329,6 +331,7 @@ pub fn score(truth: &Truth, predictions: &Predictions, runs: Option<&BTreeSet<u3
         machines: keys.len(),
         rows: rows.len() - outside,
         rows_outside_split: outside,
+        series_without_predictions: by_key.values().filter(|v| v.is_empty()).count(),
         detection,
         classification,
         rul,
