@@ -221,6 +221,23 @@ fn run_then_baseline_then_score_and_gates() {
         &s(&out),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out2 = dir.path().join("s2.json");
+    let o2 = fabtwin(&[
+        "score",
+        "--truth",
+        &s(&run),
+        "--predictions",
+        &s(&p1),
+        "--json",
+        &s(&out2),
+    ]);
+    assert_eq!(o2.status.code(), Some(0), "{}", text(&o2));
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&out2).unwrap(),
+        "score is deterministic"
+    );
+    assert_eq!(o.stdout, o2.stdout);
     let r = json(&out);
     // Four machines × 7 days at 10 min = 4032 rows, all scored.
     assert_eq!(r["rows"], 4032);
