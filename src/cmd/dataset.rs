@@ -3,7 +3,7 @@
 //! (Parquet or CSV) with a dataset card.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -55,6 +55,11 @@ pub struct DatasetArgs {
     /// Build every run from the nominal scenario (only the seed changes).
     #[arg(long)]
     pub no_variation: bool,
+    /// After writing, measure Parquet write speed alone: read the feature tables
+    /// back into one table of at least this many rows and write it to
+    /// DIR/bench-write.parquet three times (removed afterwards); prints rows/s.
+    #[arg(long, value_name = "ROWS")]
+    pub bench_write: Option<u64>,
 }
 
 /// Runs `fabtwin dataset`.
@@ -156,7 +161,35 @@ pub fn dataset(args: DatasetArgs) -> anyhow::Result<ExitCode> {
             missing.join(", ")
         );
     }
+    if let Some(min_rows) = args.bench_write {
+        bench_write(&args.out, min_rows, settings.format)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--bench-write`: the Parquet writer's speed on this dataset's own rows.
+fn bench_write(out: &Path, min_rows: u64, format: Format) -> anyhow::Result<()> {
+    use fabtwin_bridge::dataset::bench;
+    if format != Format::Parquet {
+        return Err(crate::BadInput("--bench-write needs --format parquet".into()).into());
+    }
+    let batches = bench::read_features(out)?;
+    let table = bench::table(&batches, min_rows)
+        .ok_or_else(|| anyhow::anyhow!("no feature rows to benchmark in {}", out.display()))?;
+    let path = out.join("bench-write.parquet");
+    let figures = bench::write_throughput(&table, &path, 3);
+    std::fs::remove_file(&path).ok();
+    let f = figures?;
+    println!(
+        "parquet write: {} rows × {} columns in {:.3} s best, {:.3} s median → {:.2} M rows/s, {:.1} MB (zstd 1, dictionary on strings only, fsync)",
+        f.rows,
+        f.columns,
+        f.best_s,
+        f.median_s,
+        f.rows_per_s() / 1e6,
+        f.bytes as f64 / 1e6
+    );
+    Ok(())
 }
 
 /// A progress bar over rows with rows/s, drawn only when stderr is a terminal.

@@ -18,6 +18,7 @@
 //! println!("{} rows", done.rows);
 //! ```
 
+pub mod bench;
 pub mod card;
 pub mod columns;
 pub mod rows;

@@ -57,6 +57,14 @@ pub enum WriteError {
         /// The error.
         source: parquet::errors::ParquetError,
     },
+    /// A table could not be decoded.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: arrow::error::ArrowError,
+    },
     /// The CSV encoder failed.
     #[error("{path}: {source}")]
     Csv {
