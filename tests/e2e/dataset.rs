@@ -316,8 +316,12 @@ fn same_arguments_give_byte_identical_trees_whatever_jobs_or_shards() {
         assert!(three[k] == *v, "{k} differs between --jobs 1 and --jobs 3");
     }
     // Two shards into one directory: the first leaves no card, the second writes the same one.
+    // A shard left over from another invocation (another seed) is never merged.
     let sharded = dir.path().join("sh");
     let s = sharded.display().to_string();
+    ok(&dataset(&[
+        &scenario, "--runs", "4", "--out", &s, "--shard", "0/2", "--seed", "5",
+    ]));
     let first = dataset(&[&scenario, "--runs", "4", "--out", &s, "--shard", "1/2"]);
     ok(&first);
     assert!(

@@ -8,9 +8,7 @@
 //! of threads (`jobs`) or processes (`shard`) produce the same bytes.
 //!
 //! ```no_run
-//! use fabtwin_bridge::dataset::{generate, Settings, Shard, Format};
-//! use fabtwin_sim::device::Fidelity;
-//! use fabtwin_sim::scenario::variation::Variation;
+//! use fabtwin_bridge::dataset::{generate, Settings};
 //! let text = std::fs::read_to_string("scenarios/benchmark.ron").unwrap();
 //! let nominal = fabtwin_sim::scenario::from_str(&text, "benchmark.ron").unwrap();
 //! let settings = Settings::new("benchmark.ron", &text, nominal, 4, env!("CARGO_PKG_VERSION"));
@@ -125,6 +123,22 @@ impl Settings {
     /// The runs this process writes, in order.
     pub fn owned_runs(&self) -> Vec<u32> {
         (0..self.runs).filter(|&r| self.shard.owns(r)).collect()
+    }
+
+    /// Everything that shapes the output, as one string (shards compare it
+    /// before merging their summaries).
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "{} seed={} runs={} fidelity={} format={} test_fraction={} variation={:?} version={}",
+            self.scenario_sha256,
+            self.nominal.seed,
+            self.runs,
+            self.fidelity.name(),
+            self.format.name(),
+            self.test_fraction,
+            self.variation,
+            self.version
+        )
     }
 
     /// Rows one run produces (machines × acquisition windows), for progress bars.
@@ -393,19 +407,30 @@ pub fn generate(
         out.join("_shards")
             .join(format!("shard-{i}-of-{}.json", settings.shard.count))
     };
-    let json = serde_json::to_vec_pretty(&summaries).expect("summaries serialise");
+    // A shard's summary names the settings it was made with, so a summary left
+    // by an earlier, different invocation is never merged into this card.
+    let fingerprint = settings.fingerprint();
+    let json = serde_json::to_vec_pretty(&ShardFile {
+        fingerprint: fingerprint.clone(),
+        runs: summaries,
+    })
+    .expect("summaries serialise");
     write::write_file_atomic(&shard_file(settings.shard.index), &json)?;
     let mut all = Vec::new();
     for i in 0..settings.shard.count {
         let path = shard_file(i);
         match std::fs::read(&path) {
             Ok(bytes) => {
-                let mut v: Vec<RunSummary> =
+                let mut f: ShardFile =
                     serde_json::from_slice(&bytes).map_err(|e| DatasetError::Shard {
                         path: path.clone(),
                         message: e.to_string(),
                     })?;
-                all.append(&mut v);
+                if f.fingerprint == fingerprint {
+                    all.append(&mut f.runs);
+                } else {
+                    outcome.shards_missing.push(i);
+                }
             }
             Err(_) => outcome.shards_missing.push(i),
         }
@@ -416,6 +441,13 @@ pub fn generate(
         outcome.card_written = true;
     }
     Ok(outcome)
+}
+
+/// What one shard leaves for the card: its runs, and the settings it ran with.
+#[derive(Serialize, Deserialize)]
+struct ShardFile {
+    fingerprint: String,
+    runs: Vec<RunSummary>,
 }
 
 /// A run's summary and the bytes it wrote, or why it failed.
