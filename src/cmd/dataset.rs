@@ -198,9 +198,14 @@ fn progress(len: u64) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     } else if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {bar:30} {human_pos}/{human_len} rows, {per_sec}, eta {eta}",
+        "{spinner} [{elapsed_precise}] {bar:30} {human_pos}/{human_len} rows, {rate} rows/s, eta {eta}",
     ) {
-        bar.set_style(style);
+        bar.set_style(style.with_key(
+            "rate",
+            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}", s.per_sec());
+            },
+        ));
     }
     bar
 }
