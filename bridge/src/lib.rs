@@ -17,6 +17,7 @@ pub mod dataset;
 pub mod files;
 pub mod load;
 pub mod mqtt;
+pub mod predictions;
 pub mod provision;
 pub mod report;
 pub mod topics;

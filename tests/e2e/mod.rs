@@ -1,10 +1,12 @@
 //! Shared helpers for the end-to-end tests.
 
 mod check;
+mod dataset;
 mod mqtt;
 mod new;
 mod restart;
 mod run;
+mod score;
 mod sparkplug;
 mod verify;
 

@@ -17,6 +17,7 @@ pub mod raw;
 pub mod schema;
 pub mod spanned;
 mod validate;
+pub mod variation;
 
 pub use model::*;
 
