@@ -1,6 +1,7 @@
 //! Shared helpers for the end-to-end tests.
 
 mod check;
+mod load;
 mod mqtt;
 mod new;
 mod run;
