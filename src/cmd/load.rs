@@ -99,6 +99,9 @@ pub struct LoadArgs {
     /// Write the Prometheus text exposition here.
     #[arg(long, value_name = "FILE")]
     pub prometheus: Option<PathBuf>,
+    /// While running, serve live counters at http://ADDR/metrics (loopback only, e.g. 127.0.0.1:9464).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// `fabtwin load` subcommands.
@@ -273,6 +276,24 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     let live = Arc::new(Live::default());
     let done = Arc::new(AtomicBool::new(false));
+    let metrics = match a.metrics_addr {
+        Some(addr) => {
+            if !addr.ip().is_loopback() {
+                return Err(BadInput(format!(
+                    "--metrics-addr {addr}: must be a loopback address (127.0.0.0/8 or ::1)"
+                ))
+                .into());
+            }
+            let listener = std::net::TcpListener::bind(addr)
+                .map_err(|e| BadInput(format!("--metrics-addr {addr}: cannot listen: {e}")))?;
+            listener.set_nonblocking(true).context("metrics listener")?;
+            let (live, done) = (live.clone(), done.clone());
+            Some(std::thread::spawn(move || {
+                serve_metrics(&listener, &live, &done)
+            }))
+        }
+        None => None,
+    };
     let progress = std::io::stderr().is_terminal().then(|| {
         let (live, done) = (live.clone(), done.clone());
         std::thread::spawn(move || progress_loop(&live, &done))
@@ -280,8 +301,8 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let fleet = Arc::new(fleet);
     let report = rt.block_on(engine::run(fleet, settings, live));
     done.store(true, Relaxed);
-    if let Some(p) = progress {
-        let _ = p.join();
+    for t in [progress, metrics].into_iter().flatten() {
+        let _ = t.join();
     }
     rt.shutdown_timeout(Duration::from_secs(1));
     write_outputs(&report, a.out.as_deref(), a.prometheus.as_deref())?;
@@ -309,6 +330,58 @@ fn progress_loop(live: &Live, done: &AtomicBool) {
         (sent0, recv0) = (sent, recv);
     }
     eprintln!();
+}
+
+/// Live counters as Prometheus text.
+fn live_metrics(live: &Live) -> String {
+    let mut s = String::new();
+    for (name, kind, v) in [
+        (
+            "sessions_connected",
+            "gauge",
+            live.connected.load(Relaxed) as f64,
+        ),
+        (
+            "messages_sent_total",
+            "counter",
+            live.sent.load(Relaxed) as f64,
+        ),
+        (
+            "messages_received_total",
+            "counter",
+            live.received.load(Relaxed) as f64,
+        ),
+        (
+            "latency_p99_seconds",
+            "gauge",
+            live.p99_us.load(Relaxed) as f64 / 1e6,
+        ),
+    ] {
+        s += &format!("# TYPE fabtwin_load_{name} {kind}\nfabtwin_load_{name} {v}\n");
+    }
+    s
+}
+
+/// Answers every request on `listener` with the live counters until `done`.
+fn serve_metrics(listener: &std::net::TcpListener, live: &Live, done: &AtomicBool) {
+    use std::io::{Read, Write};
+    while !done.load(Relaxed) {
+        match listener.accept() {
+            Ok((mut conn, _)) => {
+                let _ = conn.set_nonblocking(false);
+                let _ = conn.set_read_timeout(Some(Duration::from_millis(500)));
+                let mut req = [0u8; 1024];
+                let _ = conn.read(&mut req);
+                let body = live_metrics(live);
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
 }
 
 fn write_outputs(r: &LoadReport, out: Option<&Path>, prom: Option<&Path>) -> anyhow::Result<()> {

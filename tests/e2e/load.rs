@@ -356,3 +356,45 @@ fn the_kubernetes_manifest_is_an_indexed_job_of_shards() {
     let o = fabtwin(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(o.status.success(), "{}", super::text(&o));
 }
+
+#[test]
+fn live_metrics_are_served_on_loopback_while_running() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fabtwin"))
+        .args([
+            "load",
+            "--template",
+            TEMPLATE,
+            "--devices",
+            "4",
+            "--rate",
+            "40",
+            "--duration",
+            "3s",
+            "--metrics-addr",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut body = String::new();
+    while Instant::now() < deadline {
+        if let Ok(mut c) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = c.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+            let _ = c.read_to_string(&mut body);
+            if body.contains("fabtwin_load_messages_sent_total") {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    assert!(body.starts_with("HTTP/1.1 200 OK"), "{body}");
+    assert!(body.contains("fabtwin_load_sessions_connected"), "{body}");
+}

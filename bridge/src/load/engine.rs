@@ -362,6 +362,10 @@ pub async fn run(fleet: Arc<Fleet>, s: Settings, live: Arc<Live>) -> LoadReport 
             rep.limits.hit.push(
                 "local ports of the source addresses exhausted: add --source-addrs (e.g. 8 for 127.0.0.1 … 127.0.0.8) or shards".into(),
             );
+        } else if reason.starts_with("before CONNACK") {
+            rep.limits.hit.push(
+                "the broker dropped sessions before CONNACK: a connection limit (mosquitto or rumqttd max_connections) or a listener backlog".into(),
+            );
         } else if reason.contains("connect timed out") {
             rep.limits.hit.push(
                 "the broker did not accept connections in time (backlog or connection limit?)"
