@@ -303,6 +303,44 @@ mod tests {
         }
     }
 
+    const TEMPLATE: &str = r#"Scenario(name: "t", seed: 3, duration: "2h", acquisition: (interval: "1m"),
+        sites: [(id: "s", lines: [(id: "l", machines: [
+            (id: "m1", kind: Motor, rated_speed_rpm: 1480, sensors: [(id: "t", part: "STTS22H", odr_hz: 1)]),
+            (id: "m2", kind: Pump, rated_speed_rpm: 2950, sensors: [(id: "v", part: "IIS3DWB")]),
+        ])])],
+        gateways: [(id: "g", machines: ["m1", "m2"])],
+    )"#;
+
+    #[test]
+    fn fleets_are_deterministic_real_and_sharded() {
+        let sc = fabtwin_sim::scenario::from_str(TEMPLATE, "t.ron").unwrap();
+        let topics = Topics::default();
+        let a = Fleet::build(&sc, &topics, Some(10), Shard::ALL, 8).unwrap();
+        let b = Fleet::build(&sc, &topics, Some(10), Shard::ALL, 8).unwrap();
+        assert_eq!(a.pools, b.pools, "same scenario and seed, same payloads");
+        assert_eq!(a.devices.len(), 10);
+        assert_eq!(a.devices[3].id, "m2-000003");
+        assert_eq!(a.devices[3].topic, "fabtwin/s/g/m2-000003/telemetry");
+        for pool in &a.pools {
+            assert_eq!(pool.len(), 8);
+            // Values change from message to message: no two payloads alike.
+            let mut distinct = pool.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(distinct.len(), 8);
+        }
+        let mut out = Vec::new();
+        write_payload(&mut out, &a.devices[3].head, &a.pools[1][0], 5, 77);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["device"], "m2-000003");
+        assert!(v["readings"][0]["axes"].is_array(), "{v}");
+        let s1 = Fleet::build(&sc, &topics, Some(10), Shard { index: 1, count: 3 }, 2).unwrap();
+        let idx: Vec<u64> = s1.devices.iter().map(|d| d.index).collect();
+        assert_eq!(idx, vec![1, 4, 7]);
+        let own = Fleet::build(&sc, &topics, None, Shard::ALL, 2).unwrap();
+        assert_eq!(own.devices[0].id, "m1");
+    }
+
     #[test]
     fn tail_cuts_after_seq() {
         let t = tail(br#"{"device":"a","seq":17,"ts":"x"}"#).unwrap();
