@@ -85,9 +85,9 @@ sub_stop() { # waits until the subscriber has everything or is quiet for 1 s
 }
 cpu_of() { awk '{u+=$1; s+=$2} END{printf "%.3f", u+s}' "$1"; }
 emit() { # gen qos conns msgs secs cpu
-  awk -v g="$1" -v q="$2" -v n="$3" -v m="$4" -v s="$5" -v c="$6" -v sub="$SUB_GOT" 'BEGIN{
+  awk -v g="$1" -v q="$2" -v n="$3" -v m="$4" -v s="$5" -v c="$6" -v got="$SUB_GOT" 'BEGIN{
     printf "gen=%s qos=%s conns=%s msgs=%d secs=%.3f rate=%.0f cpu_s=%.3f msgs_per_cpu_s=%.0f sub=%d\n",
-      g, q, n, m, s, (s>0)?m/s:0, c, (c>0)?m/c:0, sub }' | tee -a "$LOG/results.txt"
+      g, q, n, m, s, (s>0)?m/s:0, c, (c>0)?m/c:0, got }' | tee -a "$LOG/results.txt"
 }
 PAYLOAD=$(head -c 200 /dev/zero | tr '\0' x)
 

@@ -77,6 +77,9 @@ pub struct Live {
     pub publishing: AtomicBool,
 }
 
+/// Most publishes written in one system call.
+const BATCH: u64 = 128;
+
 struct Shared {
     fleet: Arc<Fleet>,
     s: Settings,
@@ -503,6 +506,7 @@ async fn publisher(i: usize, shared: Arc<Shared>) -> Outcome {
     let mut acks: Vec<u64> = Vec::new();
     let mut j: u64 = 0;
     let mut last_write = Instant::now();
+    let mut throttled = false;
     if count > 0 {
         o.first_due = Some(go_at + Duration::from_nanos(due(0)));
     }
@@ -512,11 +516,18 @@ async fn publisher(i: usize, shared: Arc<Shared>) -> Outcome {
         if now >= hard_end {
             break None;
         }
-        let open_slot = !qos1 || inflight.len() < cap;
+        // QoS 1: once the window is full, wait until half of it is acknowledged,
+        // so sends go out in large batches rather than one per PUBACK.
+        if qos1 && inflight.len() >= cap {
+            throttled = true;
+        } else if throttled && inflight.len() <= cap / 2 {
+            throttled = false;
+        }
+        let open_slot = !qos1 || !throttled;
         if j < count && open_slot && go_at + Duration::from_nanos(due(j)) <= now {
             out.clear();
             let mut n = 0;
-            while j < count && n < 64 && (!qos1 || inflight.len() < cap) {
+            while j < count && n < BATCH && (!qos1 || inflight.len() < cap) {
                 let off = due(j);
                 if go_at + Duration::from_nanos(off) > now {
                     break;
