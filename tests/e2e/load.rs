@@ -41,6 +41,9 @@ fn qos1_against_the_embedded_broker_receives_exactly_what_was_sent() {
         "20",
         "--rate",
         "400",
+        // Sessions spread over 127.0.0.1 and 127.0.0.2, as past 28k ports per address.
+        "--source-addrs",
+        "2",
         "--duration",
         "1s",
         "--qos",
@@ -66,6 +69,7 @@ fn qos1_against_the_embedded_broker_receives_exactly_what_was_sent() {
     assert_eq!(n(&s["latency"]["count"]), 400);
     assert!(!s["latency"]["hdr"].as_str().unwrap().is_empty());
     assert!(r["sessions"]["failed"].as_object().unwrap().is_empty());
+    assert_eq!(r["limits"]["source_addrs"], serde_json::json!(["127.0.0.1", "127.0.0.2"]));
     // Real telemetry: the template's sensor, sizes of a real message.
     let size = r["payload_mean_bytes"].as_f64().unwrap();
     assert!((150.0..400.0).contains(&size), "{size}");

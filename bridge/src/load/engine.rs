@@ -492,7 +492,8 @@ async fn publisher(i: usize, shared: Arc<Shared>) -> Outcome {
         shared.live.connected.fetch_sub(1, Relaxed);
         return o;
     };
-    let hard_end = go_at + s.duration + s.drain;
+    let end = go_at + s.duration;
+    let hard_end = end + s.drain;
     let fleet_n = fleet.fleet_size;
     let rate = s.rate;
     let due = |j: u64| -> u64 { ((j * fleet_n + dev.index) as f64 * 1e9 / rate) as u64 };
@@ -556,11 +557,15 @@ async fn publisher(i: usize, shared: Arc<Shared>) -> Outcome {
             o.last_send = Some(last_write);
             continue;
         }
-        if j >= count && inflight.is_empty() {
+        // A session stays up for the whole duration, even once its schedule is done.
+        let finished = j >= count && inflight.is_empty();
+        if finished && now >= end {
             break None;
         }
         let wake = if j < count && open_slot {
             go_at + Duration::from_nanos(due(j))
+        } else if finished {
+            end
         } else {
             hard_end
         }
