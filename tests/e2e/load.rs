@@ -69,7 +69,10 @@ fn qos1_against_the_embedded_broker_receives_exactly_what_was_sent() {
     assert_eq!(n(&s["latency"]["count"]), 400);
     assert!(!s["latency"]["hdr"].as_str().unwrap().is_empty());
     assert!(r["sessions"]["failed"].as_object().unwrap().is_empty());
-    assert_eq!(r["limits"]["source_addrs"], serde_json::json!(["127.0.0.1", "127.0.0.2"]));
+    assert_eq!(
+        r["limits"]["source_addrs"],
+        serde_json::json!(["127.0.0.1", "127.0.0.2"])
+    );
     // Real telemetry: the template's sensor, sizes of a real message.
     let size = r["payload_mean_bytes"].as_f64().unwrap();
     assert!((150.0..400.0).contains(&size), "{size}");
@@ -401,4 +404,58 @@ fn live_metrics_are_served_on_loopback_while_running() {
     assert!(status.success());
     assert!(body.starts_with("HTTP/1.1 200 OK"), "{body}");
     assert!(body.contains("fabtwin_load_sessions_connected"), "{body}");
+}
+
+#[test]
+fn a_broker_killed_under_load_ends_the_run_on_time_with_disconnects_counted() {
+    use std::time::{Duration, Instant};
+    let dir = tempdir();
+    let port = free_port();
+    let broker = mosquitto(&mosquitto_conf(dir.path(), port, ""), port);
+    let out = dir.path().join("r.json");
+    let started = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_fabtwin"))
+        .args([
+            "load",
+            "--broker",
+            &format!("mqtt://127.0.0.1:{port}"),
+            "--template",
+            TEMPLATE,
+            "--devices",
+            "8",
+            "--rate",
+            "200",
+            "--duration",
+            "3s",
+            "--qos",
+            "1",
+            "--drain",
+            "1s",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    drop(broker); // kill -9 mid-run
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    // Duration + drain + connect phase, with slack for a loaded machine: never a hang.
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let r = json(&out);
+    let lost: u64 = r["sessions"]["disconnected"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(n)
+        .sum();
+    assert_eq!(lost, 8, "{r:#}");
+    let p = &r["publish"];
+    assert_eq!(n(&p["scheduled"]), 600);
+    assert!(n(&p["sent"]) > 0 && n(&p["sent"]) < 600, "{r:#}");
+    assert_eq!(n(&p["sent"]) + n(&p["not_sent"]), 600);
+    assert!(n(&p["acked"]) <= n(&p["sent"]));
 }
