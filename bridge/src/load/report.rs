@@ -369,8 +369,13 @@ impl LoadReport {
             );
         }
         s += &format!(
-            "  memory: {:.0} B per idle session (RSS {} -> {} KiB); CPU {:.2} s\n",
+            "  memory: {:.0} B per idle session{} (RSS {} -> {} KiB); CPU {:.2} s\n",
             self.memory.per_session_bytes,
+            if self.broker == "embedded" {
+                ", the in-process broker's included"
+            } else {
+                ""
+            },
             self.memory.rss_before_bytes / 1024,
             self.memory.rss_connected_bytes / 1024,
             self.cpu_s
