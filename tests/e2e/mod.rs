@@ -2,6 +2,7 @@
 
 mod check;
 mod dataset;
+mod load;
 mod mqtt;
 mod new;
 mod restart;
