@@ -162,3 +162,114 @@ impl SparkplugLink {
         self.node.will()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::sparkplug::metrics::tests::{pump_message, scenario};
+    use crate::codec::sparkplug::proto::{DataType, Metric, MetricValue};
+    use crate::codec::sparkplug::{device_seq, metrics::REBIRTH_METRIC};
+
+    fn link() -> (Scenario, SparkplugLink) {
+        let sc = scenario();
+        let schema = DeviceSchema::for_machine(&sc.machines[0]).unwrap();
+        let link = SparkplugLink::new("plant1", "gw1", vec![(0, schema)]).unwrap();
+        (sc, link)
+    }
+
+    fn record(sc: &Scenario, seq: u64) -> OutRecord {
+        let m = pump_message(seq);
+        let (topic, payload) = SparkplugLink::template(sc, "plant1", "gw1", &m).unwrap();
+        OutRecord {
+            id: seq,
+            device: 0,
+            seq,
+            t_ns: m.t.0,
+            topic,
+            payload,
+        }
+    }
+
+    fn rebirth_request() -> Vec<u8> {
+        Payload {
+            metrics: vec![Metric {
+                name: Some(REBIRTH_METRIC.into()),
+                datatype: Some(DataType::Boolean.number()),
+                value: Some(MetricValue::BooleanValue(true)),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+        .encode_to_vec()
+    }
+
+    #[test]
+    fn templates_become_ddata_with_send_time_seq_and_history_after_an_outage() {
+        let (sc, mut l) = link();
+        let will = l.before_connect();
+        assert_eq!(will.topic, "spBv1.0/plant1/NDEATH/gw1");
+        let births = l.births(1_000).unwrap();
+        assert_eq!(births.len(), 2, "NBIRTH and one DBIRTH");
+        l.offered(record(&sc, 0).t_ns);
+        // Offered before the session could send: it drains from the buffer.
+        l.sending_resumed();
+        let first = l.data(&record(&sc, 0), 2_000).unwrap();
+        let p = decode_payload(&first.payload).unwrap();
+        assert_eq!(first.topic, "spBv1.0/plant1/DDATA/gw1/pump01");
+        assert_eq!((p.seq, p.timestamp), (Some(2), Some(2_000)));
+        assert_eq!(device_seq(&p), Some(0));
+        assert!(p.metrics.iter().all(|m| m.is_historical == Some(true)));
+        // Offered while sending: live.
+        let r1 = record(&sc, 1);
+        l.offered(r1.t_ns);
+        let p = decode_payload(&l.data(&r1, 3_000).unwrap().payload).unwrap();
+        assert_eq!(p.seq, Some(3));
+        assert!(p.metrics.iter().all(|m| m.is_historical.is_none()));
+        // The connection drops: the next CONNECT's will carries bdSeq 1, DATA waits for births.
+        l.on_disconnect();
+        assert!(
+            l.data(&record(&sc, 2), 4_000).is_err(),
+            "no DDATA before the new NBIRTH"
+        );
+        let will = l.before_connect();
+        let bd = decode_payload(&will.message).unwrap().metrics[0]
+            .value
+            .clone();
+        assert_eq!(bd, Some(MetricValue::LongValue(1)));
+        let births = l.births(5_000).unwrap();
+        assert_eq!(decode_payload(&births[0].payload).unwrap().seq, Some(0));
+    }
+
+    #[test]
+    fn ncmd_rebirth_births_again_with_the_same_bd_seq_and_other_topics_pass_through() {
+        let (sc, mut l) = link();
+        l.before_connect();
+        l.births(1_000).unwrap();
+        let _ = l.data(&record(&sc, 0), 1_500).unwrap();
+        assert!(
+            l.command("fabtwin/plant1/gw1/pump01/cmd", b"{}", 2_000)
+                .is_none()
+        );
+        let again = l.command(
+            l.ncmd_topic().to_string().as_str(),
+            &rebirth_request(),
+            2_000,
+        );
+        let births = again.unwrap().unwrap();
+        assert_eq!(births.len(), 2);
+        let nbirth = decode_payload(&births[0].payload).unwrap();
+        assert_eq!(nbirth.seq, Some(0), "a rebirth restarts seq");
+        assert!(
+            nbirth
+                .metrics
+                .iter()
+                .any(|m| m.name.as_deref() == Some("bdSeq")
+                    && m.value == Some(MetricValue::LongValue(0)))
+        );
+        let bad = l.command(l.ncmd_topic().to_string().as_str(), b"\xff\xff", 2_100);
+        assert!(
+            bad.unwrap().is_err(),
+            "a malformed NCMD is refused, not obeyed"
+        );
+    }
+}
