@@ -20,4 +20,5 @@ pub mod mqtt;
 pub mod predictions;
 pub mod provision;
 pub mod report;
+pub mod shard;
 pub mod topics;

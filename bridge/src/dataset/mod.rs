@@ -37,36 +37,7 @@ use fabtwin_sim::rng::mix64;
 use fabtwin_sim::scenario::Scenario;
 use fabtwin_sim::scenario::variation::{Variation, run_seed};
 
-/// One of `count` processes writing disjoint runs of the same dataset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
-    /// This process's index, 0 … count − 1.
-    pub index: u32,
-    /// Number of processes.
-    pub count: u32,
-}
-
-impl Shard {
-    /// The whole dataset in one process.
-    pub const ALL: Shard = Shard { index: 0, count: 1 };
-
-    /// Parses `i/n` (0 ≤ i < n).
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let bad = || format!("`{text}` is not a shard: write i/n with 0 ≤ i < n, e.g. 0/4");
-        let (i, n) = text.split_once('/').ok_or_else(bad)?;
-        let index: u32 = i.trim().parse().map_err(|_| bad())?;
-        let count: u32 = n.trim().parse().map_err(|_| bad())?;
-        if count == 0 || index >= count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-
-    /// Whether run `run` belongs to this shard (runs are dealt round-robin).
-    pub fn owns(self, run: u32) -> bool {
-        run % self.count == self.index
-    }
-}
+pub use crate::shard::Shard;
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -122,7 +93,9 @@ impl Settings {
 
     /// The runs this process writes, in order.
     pub fn owned_runs(&self) -> Vec<u32> {
-        (0..self.runs).filter(|&r| self.shard.owns(r)).collect()
+        (0..self.runs)
+            .filter(|&r| self.shard.owns(u64::from(r)))
+            .collect()
     }
 
     /// Everything that shapes the output, as one string (shards compare it
@@ -483,16 +456,6 @@ fn write_run(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shards_parse_and_deal_runs_round_robin() {
-        let s = Shard::parse("1/3").unwrap();
-        assert_eq!((s.index, s.count), (1, 3));
-        assert!(s.owns(1) && s.owns(4) && !s.owns(2));
-        for bad in ["3/3", "1", "a/2", "0/0", "-1/2"] {
-            assert!(Shard::parse(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn split_is_by_run_disjoint_and_repeatable() {

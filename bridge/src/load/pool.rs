@@ -16,36 +16,7 @@ use crate::topics::Topics;
 /// Steps the pool builder may take before giving up on a silent machine.
 const MAX_STEPS: usize = 2_000_000;
 
-/// Which part of the fleet this process drives: devices with `index % count == index`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Shard {
-    /// This shard, from 0.
-    pub index: u32,
-    /// Number of shards.
-    pub count: u32,
-}
-
-impl Shard {
-    /// The whole fleet.
-    pub const ALL: Shard = Shard { index: 0, count: 1 };
-
-    /// Parses `i/n` (0 ≤ i < n).
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let bad = || format!("`{text}` is not a shard (valid: i/n with 0 <= i < n, e.g. 0/4)");
-        let (i, n) = text.split_once('/').ok_or_else(bad)?;
-        let index: u32 = i.trim().parse().map_err(|_| bad())?;
-        let count: u32 = n.trim().parse().map_err(|_| bad())?;
-        if count == 0 || index >= count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-
-    /// Whether global device `d` belongs to this shard.
-    pub fn owns(&self, d: u64) -> bool {
-        d % u64::from(self.count) == u64::from(self.index)
-    }
-}
+pub use crate::shard::Shard;
 
 /// One simulated device this process drives.
 #[derive(Clone, Debug)]
@@ -269,18 +240,6 @@ fn read_u64(b: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shards_parse_and_partition() {
-        assert_eq!(Shard::parse("1/4").unwrap(), Shard { index: 1, count: 4 });
-        assert!(Shard::parse("4/4").unwrap_err().contains("0 <= i < n"));
-        assert!(Shard::parse("x").is_err());
-        assert!(Shard::parse("0/0").is_err());
-        let owned: Vec<u64> = (0..10)
-            .filter(|d| Shard { index: 1, count: 3 }.owns(*d))
-            .collect();
-        assert_eq!(owned, vec![1, 4, 7]);
-    }
 
     #[test]
     fn payloads_splice_and_parse_back_as_json() {
