@@ -85,6 +85,26 @@ pub struct VerifyReport {
     pub devices: Vec<crate::mqtt::verify::DeviceReport>,
 }
 
+impl VerifyReport {
+    /// Totals over `devices` (the tally's per-device lines, perhaps with silent
+    /// devices added) and the tally's own counts.
+    pub fn new(
+        tally: &crate::mqtt::verify::Tally,
+        devices: Vec<crate::mqtt::verify::DeviceReport>,
+    ) -> VerifyReport {
+        VerifyReport {
+            received: tally.received(),
+            distinct: tally.distinct(),
+            missing: devices.iter().map(|d| d.missing).sum(),
+            duplicates: devices.iter().map(|d| d.duplicates).sum(),
+            out_of_order: devices.iter().map(|d| d.out_of_order).sum(),
+            malformed: tally.malformed,
+            historical: tally.historical,
+            devices,
+        }
+    }
+}
+
 /// The MQTT side of a run. sent = delivered + dropped + buffered, exactly.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct MqttReport {

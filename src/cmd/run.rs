@@ -265,16 +265,7 @@ async fn simulate(
                 )
                 .await;
             let devices = tally.report(&last_seq);
-            Some(VerifyReport {
-                received: tally.received(),
-                distinct: tally.distinct(),
-                missing: devices.iter().map(|d| d.missing).sum(),
-                duplicates: devices.iter().map(|d| d.duplicates).sum(),
-                out_of_order: devices.iter().map(|d| d.out_of_order).sum(),
-                malformed: tally.malformed,
-                historical: tally.historical,
-                devices,
-            })
+            Some(VerifyReport::new(&tally, devices))
         }
         None => None,
     };

@@ -110,16 +110,7 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
         }
     }
     devices.sort_by(|x, y| x.device.cmp(&y.device));
-    let report = VerifyReport {
-        received: tally.received(),
-        distinct: tally.distinct(),
-        missing: devices.iter().map(|d| d.missing).sum(),
-        duplicates: devices.iter().map(|d| d.duplicates).sum(),
-        out_of_order: devices.iter().map(|d| d.out_of_order).sum(),
-        malformed: tally.malformed,
-        historical: tally.historical,
-        devices,
-    };
+    let report = VerifyReport::new(&tally, devices);
     print_table(&report);
     if let Some(out) = &a.out {
         let mut bytes = serde_json::to_vec_pretty(&report)?;
