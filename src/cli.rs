@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::cmd::mqtt::AuthArgs;
+use crate::cmd::scenario::FidelityArg;
+
 /// Digital-twin simulation and testbed for industrial IoT.
 #[derive(Debug, Parser)]
 #[command(name = "fabtwin", version, about, propagate_version = true, after_help = EXIT_CODES)]
@@ -128,15 +131,6 @@ pub struct BrokerArgs {
     pub max_connections: usize,
 }
 
-/// How features are computed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FidelityArg {
-    /// Synthesise samples in acquisition bursts and compute features from them.
-    Raw,
-    /// Compute the same features from the signal model's moments (fast).
-    Features,
-}
-
 /// Output format of a command's summary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -194,31 +188,6 @@ pub struct RunArgs {
     pub verify_password_file: Option<PathBuf>,
     #[command(flatten)]
     pub auth: AuthArgs,
-}
-
-/// Broker credentials and TLS. Passwords never come from argv.
-#[derive(Debug, Args)]
-pub struct AuthArgs {
-    /// MQTT username; the password comes from FABTWIN_MQTT_PASSWORD or --password-file.
-    #[arg(long)]
-    pub username: Option<String>,
-    /// File holding the MQTT password (first line).
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
-    /// CA certificate (PEM) for mqtts.
-    #[arg(long, value_name = "FILE")]
-    pub ca: Option<PathBuf>,
-    /// Client certificate (PEM) for mqtts.
-    #[arg(long, value_name = "FILE", requires = "key")]
-    pub cert: Option<PathBuf>,
-    /// Client key (PEM) for mqtts.
-    #[arg(long, value_name = "FILE", requires = "cert")]
-    pub key: Option<PathBuf>,
-    /// `credentials.json` written by `fabtwin provision`: each session connects
-    /// as its own identity (password file, and client certificate with mqtts);
-    /// the verifying subscriber as the admin identity.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["username", "password_file", "cert", "key"])]
-    pub credentials: Option<PathBuf>,
 }
 
 /// `fabtwin check`.

@@ -160,7 +160,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let path = args
         .scenario
         .unwrap_or_else(|| PathBuf::from("scenarios/line50.ron"));
-    let (mut scenario, _) = super::load(&path)?;
+    let (mut scenario, _) = super::scenario::load(&path)?;
     scenario.duration = fabtwin_sim::time::SimDuration::parse(&args.duration)
         .map_err(|e| BadInput(format!("--duration: {e}")))?;
     scenario.expect.clear();

@@ -9,10 +9,8 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::scenario::FidelityArg;
 use fabtwin_bridge::dataset::{DatasetError, Format, Settings, Shard, generate};
-use fabtwin_sim::device::Fidelity;
-
-use crate::cli::FidelityArg;
 
 /// Table file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -64,7 +62,7 @@ pub struct DatasetArgs {
 
 /// Runs `fabtwin dataset`.
 pub fn dataset(args: DatasetArgs) -> anyhow::Result<ExitCode> {
-    let (mut nominal, text) = super::load(&args.scenario)?;
+    let (mut nominal, text) = super::scenario::load(&args.scenario)?;
     if !(1..=100_000).contains(&args.runs) {
         return Err(crate::BadInput(format!(
             "--runs {}: must be between 1 and 100000",
@@ -105,10 +103,7 @@ pub fn dataset(args: DatasetArgs) -> anyhow::Result<ExitCode> {
         |f| f.to_string_lossy().to_string(),
     );
     let mut settings = Settings::new(&file, &text, nominal, args.runs, env!("CARGO_PKG_VERSION"));
-    settings.fidelity = match args.fidelity {
-        FidelityArg::Raw => Fidelity::Raw,
-        FidelityArg::Features => Fidelity::Features,
-    };
+    settings.fidelity = args.fidelity.into();
     settings.format = match args.format {
         TableFormat::Parquet => Format::Parquet,
         TableFormat::Csv => Format::Csv,

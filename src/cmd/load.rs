@@ -159,7 +159,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         None => Shard::ALL,
     };
     let scenario = match &a.scenario {
-        Some(p) => super::load(p)?.0,
+        Some(p) => super::scenario::load(p)?.0,
         None => fabtwin_sim::scenario::from_str(DEFAULT_TEMPLATE, "quickstart (built in)")
             .context("the built-in template is valid")?,
     };

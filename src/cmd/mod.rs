@@ -8,9 +8,10 @@ mod bench;
 mod check;
 pub mod dataset;
 pub mod load;
-mod mqtt;
+pub mod mqtt;
 mod new;
 mod run;
+pub mod scenario;
 pub mod score;
 mod verify;
 
@@ -49,7 +50,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 /// `fabtwin provision`: credentials, ACL and config for a broker.
 fn provision(a: crate::cli::ProvisionArgs) -> anyhow::Result<ExitCode> {
     use fabtwin_bridge::provision::{ProvisionOptions, provision_mosquitto};
-    let (scenario, _) = load(&a.scenario)?;
+    let (scenario, _) = scenario::load(&a.scenario)?;
     let mut opts = ProvisionOptions::new(&scenario.name);
     opts.tls = a.tls;
     opts.port = a.port;
@@ -67,15 +68,4 @@ fn provision(a: crate::cli::ProvisionArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Loads a scenario, turning its problems into a [`crate::BadInput`].
-pub fn load(path: &std::path::Path) -> anyhow::Result<(fabtwin_sim::scenario::Scenario, String)> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| crate::BadInput(format!("{file}: cannot read: {e}")))?;
-    match fabtwin_sim::scenario::from_str(&text, &file) {
-        Ok(s) => Ok((s, text)),
-        Err(e) => Err(crate::BadInput(e.to_string()).into()),
-    }
 }

@@ -2,6 +2,8 @@
 //! credentials (never from argv, never logged) and TLS files.
 
 use std::collections::BTreeMap;
+
+use clap::Args;
 use std::path::{Path, PathBuf};
 
 use fabtwin_bridge::mqtt::broker::EmbeddedBroker;
@@ -10,7 +12,31 @@ use fabtwin_bridge::mqtt::session::TlsFiles;
 use fabtwin_bridge::mqtt::url::BrokerUrl;
 
 use crate::BadInput;
-use crate::cli::AuthArgs;
+
+/// Broker credentials and TLS. Passwords never come from argv.
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    /// MQTT username; the password comes from FABTWIN_MQTT_PASSWORD or --password-file.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// File holding the MQTT password (first line).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// CA certificate (PEM) for mqtts.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Client certificate (PEM) for mqtts.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Client key (PEM) for mqtts.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// `credentials.json` written by `fabtwin provision`: each session connects
+    /// as its own identity (password file, and client certificate with mqtts);
+    /// the verifying subscriber as the admin identity.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["username", "password_file", "cert", "key"])]
+    pub credentials: Option<PathBuf>,
+}
 
 /// Publishing pace.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -25,7 +25,7 @@ use fabtwin_sim::device::Fidelity;
 use fabtwin_sim::world::World;
 
 use super::mqtt::{Speed, Target};
-use crate::cli::{FidelityArg, Format, RunArgs};
+use crate::cli::{Format, RunArgs};
 
 /// One line of telemetry.jsonl: `{"topic": …, "payload": {…}}`.
 fn envelope(topic: &str, payload: &[u8]) -> Vec<u8> {
@@ -48,14 +48,11 @@ struct Files {
 }
 
 pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let (mut scenario, text) = super::load(&args.scenario)?;
+    let (mut scenario, text) = super::scenario::load(&args.scenario)?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
-    let fidelity = match args.fidelity {
-        FidelityArg::Raw => Fidelity::Raw,
-        FidelityArg::Features => Fidelity::Features,
-    };
+    let fidelity: Fidelity = args.fidelity.into();
     let speed = super::mqtt::speed(&args.speed)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

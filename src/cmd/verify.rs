@@ -45,7 +45,7 @@ fn sent(path: &Path) -> Result<BTreeMap<String, u64>, BadInput> {
 
 /// Runs `fabtwin verify`.
 pub fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let (scenario, _) = super::load(&a.scenario)?;
+    let (scenario, _) = super::scenario::load(&a.scenario)?;
     if matches!(BrokerUrl::parse(&a.broker), Ok(BrokerUrl::Embedded)) {
         return Err(BadInput(
             "--broker: verify subscribes to a running broker; give mqtt://host:port or mqtts://host:port".into(),

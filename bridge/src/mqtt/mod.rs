@@ -1,5 +1,6 @@
 //! MQTT: the embedded broker, broker URLs, sessions that own their messages
-//! until PUBACK, and the verifying subscriber.
+//! until PUBACK, and the verifying subscriber; and the few things they share
+//! (TLS material, the wall clock for latency stamps).
 
 pub mod broker;
 pub mod durable;
@@ -10,3 +11,35 @@ pub mod session;
 pub mod sparkplug;
 pub mod url;
 pub mod verify;
+
+use rumqttc::QoS;
+
+/// TLS material for `mqtts://`, PEM bytes.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// CA certificate(s) that sign the broker's certificate.
+    pub ca: Vec<u8>,
+    /// Client certificate and key, for brokers that require one.
+    pub client: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+/// The MQTT QoS of a 0/1 setting.
+pub(crate) fn qos(q: u8) -> QoS {
+    if q == 0 {
+        QoS::AtMostOnce
+    } else {
+        QoS::AtLeastOnce
+    }
+}
+
+/// Wall-clock nanoseconds since the Unix epoch (for latency stamps only).
+pub fn wall_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Wall-clock milliseconds since the Unix epoch (Sparkplug send timestamps).
+pub(crate) fn now_ms() -> u64 {
+    wall_ns() / 1_000_000
+}

@@ -19,17 +19,10 @@ use rumqttc::{
 };
 use tokio::sync::{mpsc, oneshot};
 
+pub use super::TlsFiles;
 use super::outbox::{Offer, Outbox};
 use super::sparkplug::SparkplugLink;
-
-/// TLS material for `mqtts://`, PEM bytes.
-#[derive(Clone, Debug)]
-pub struct TlsFiles {
-    /// CA certificate(s) that sign the broker's certificate.
-    pub ca: Vec<u8>,
-    /// Client certificate and key, for brokers that require one.
-    pub client: Option<(Vec<u8>, Vec<u8>)>,
-}
+use super::{now_ms, qos};
 
 /// Everything a session needs to connect.
 #[derive(Clone, Debug)]
@@ -232,15 +225,6 @@ impl Session {
     }
 }
 
-/// The MQTT QoS of a 0/1 setting.
-pub(super) fn qos(q: u8) -> QoS {
-    if q == 0 {
-        QoS::AtMostOnce
-    } else {
-        QoS::AtLeastOnce
-    }
-}
-
 fn options(c: &SessionConfig, sparkplug: Option<&mut SparkplugLink>) -> MqttOptions {
     let mut o = MqttOptions::new(c.client_id.clone(), c.host.clone(), c.port);
     o.set_keep_alive(Duration::from_secs(c.keep_alive_s.max(1)));
@@ -266,10 +250,6 @@ fn options(c: &SessionConfig, sparkplug: Option<&mut SparkplugLink>) -> MqttOpti
         o.set_last_will(sp.before_connect());
     }
     o
-}
-
-fn now_ms() -> u64 {
-    super::verify::wall_ns() / 1_000_000
 }
 
 async fn run(

@@ -24,7 +24,7 @@ use fabtwin_sim::scenario::Scenario;
 use fabtwin_sim::telemetry::Telemetry;
 
 use super::outbox::OutRecord;
-use super::session::qos;
+use super::qos;
 use crate::codec::sparkplug::proto::Payload;
 use crate::codec::sparkplug::topic::{MessageType, Topic};
 use crate::codec::sparkplug::{

@@ -133,12 +133,7 @@ fn latency(h: &Histogram<u64>) -> Option<Latency> {
     })
 }
 
-/// Wall-clock nanoseconds since the Unix epoch (for latency stamps only).
-pub fn wall_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
+pub use super::wall_ns;
 
 impl Tally {
     /// Accounts for one JSON telemetry payload.
@@ -258,7 +253,7 @@ impl Subscriber {
         client_id: &str,
         filters: &[String],
         credentials: Option<(String, String)>,
-        tls: Option<&super::session::TlsFiles>,
+        tls: Option<&super::TlsFiles>,
     ) -> Subscriber {
         let mut o = MqttOptions::new(client_id, host, port);
         o.set_keep_alive(Duration::from_secs(30));
