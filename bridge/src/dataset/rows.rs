@@ -21,6 +21,7 @@ use fabtwin_sim::truth::TruthRecord;
 use fabtwin_sim::world::World;
 
 use super::columns;
+use super::raw::RawRows;
 
 /// One machine's rows, column by column, in time order.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -213,8 +214,20 @@ fn primary(sc: &Scenario, m: usize) -> Primary {
 pub fn simulate(
     scenario: Scenario,
     fidelity: Fidelity,
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64),
 ) -> Vec<MachineRows> {
+    simulate_with_raw(scenario, fidelity, false, progress).0
+}
+
+/// [`simulate`], and with `raw_windows` (in [`Fidelity::Raw`]) every machine's
+/// raw acquisition windows too, in scenario order (empty otherwise). The
+/// feature rows are the same either way.
+pub fn simulate_with_raw(
+    scenario: Scenario,
+    fidelity: Fidelity,
+    raw_windows: bool,
+    mut progress: impl FnMut(u64),
+) -> (Vec<MachineRows>, Vec<RawRows>) {
     let n = scenario.machines.len();
     let primaries: Vec<Primary> = (0..n).map(|m| primary(&scenario, m)).collect();
     let mut rows: Vec<MachineRows> = scenario
@@ -226,9 +239,17 @@ pub fn simulate(
         })
         .collect();
     let mut waiting: Vec<VecDeque<TruthRecord>> = vec![VecDeque::new(); n];
+    let mut raw: Vec<RawRows> = Vec::new();
+    if raw_windows {
+        raw = rows.iter().map(|r| RawRows::new(&r.machine)).collect();
+    }
     let mut world = World::new(scenario, fidelity);
+    world.keep_raw_windows(raw_windows);
     while let Some(step) = world.step() {
         let sc = world.scenario();
+        for w in step.raw {
+            raw[w.machine].push(sc, w);
+        }
         let mut added = 0u64;
         for msg in &step.telemetry {
             let m = msg.machine;
@@ -258,7 +279,7 @@ pub fn simulate(
             progress(1);
         }
     }
-    rows
+    (rows, raw)
 }
 
 #[cfg(test)]
