@@ -714,6 +714,24 @@ fn raw_windows_table_holds_every_sensors_samples_keyed_and_joinable_to_the_featu
         "2",
     ]));
     assert!(tree(&out, &[]) == tree(&again, &[]), "--jobs changed bytes");
+    let sharded = dir.path().join("sharded");
+    let sh = sharded.display().to_string();
+    for shard in ["1/2", "0/2"] {
+        ok(&dataset(&[
+            &scenario,
+            "--runs",
+            "2",
+            "--out",
+            &sh,
+            "--raw-windows",
+            "--shard",
+            shard,
+        ]));
+    }
+    assert!(
+        tree(&sharded, &["_shards"]) == tree(&again, &[]),
+        "two shards wrote other bytes than one process"
+    );
     ok(&dataset(&[&args[..], &["--fidelity", "raw"]].concat()));
     assert!(
         !out.join("raw").exists(),
