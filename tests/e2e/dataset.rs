@@ -564,7 +564,8 @@ const RAW: &str = r#"Scenario(
 
 const READ_RAW: &str = r#"
 import json, sys
-import numpy as np, pyarrow.dataset as ds, pyarrow.parquet as pq
+import math
+import pyarrow.dataset as ds, pyarrow.parquet as pq
 root = sys.argv[1]
 raw_d = ds.dataset(root + "/raw", format="parquet", partitioning="hive")
 raw = raw_d.to_table().to_pylist()
@@ -578,10 +579,13 @@ for r in raw:
     samples.setdefault(k, set()).add(json.dumps(lens))
     f = by_key[(r["run"], r["machine"], r["ts_ns"])]
     if r["unit"] == "g":
-        axes = [np.asarray(r[a], dtype=np.float64) for a in "xyz" if r[a] is not None]
+        axes = [r[a] for a in "xyz" if r[a] is not None]
         if axes:
             # rms_g is the worst axis's standard deviation (mean removed, divided by n).
-            mine = max(float(np.sqrt(np.mean((x - x.mean()) ** 2))) for x in axes)
+            def sd(x):
+                m = math.fsum(x) / len(x)
+                return math.sqrt(math.fsum((v - m) ** 2 for v in x) / len(x))
+            mine = max(sd(x) for x in axes)
             rms.append([mine, f["rms_g"]])
         else:
             nulls.append([r["window"], f["rms_g"], f["sensor_fault"]])
