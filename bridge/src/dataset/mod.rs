@@ -1,7 +1,8 @@
 //! Labelled datasets: N Monte-Carlo runs of a scenario, each machine's
 //! acquisition windows joined with ground truth, written Hive-partitioned
-//! (`features/run=NNNN/machine=ID/part-00000.parquet`) with a dataset card
-//! (`dataset.json`, `README.md`) written last.
+//! (`features/run=NNNN/machine=ID/part-00000.parquet`), optionally with every
+//! sensor's raw acquisition windows beside them (`raw/…`, see [`raw`]), and a
+//! dataset card (`dataset.json`, `README.md`) written last.
 //!
 //! Run `k` is the scenario with unit-to-unit variation drawn from its own seed
 //! ([`fabtwin_sim::scenario::variation`]); runs are independent, so any number
