@@ -58,7 +58,19 @@ pub struct SensorSim {
     buf: [Vec<f64>; AXES],
     /// Value frozen by a stuck-at fault (scalar sensors).
     frozen: Option<f64>,
+    /// Whether acquired samples are kept for [`SensorSim::take_raw`].
+    keep_raw: bool,
+    /// The last window's samples, when kept.
+    raw: Option<RawSamples>,
 }
+
+/// Samples of one acquisition window, one channel per axis (x, y, z), in the
+/// sensor's physical unit after its acquisition chain and any sensor fault:
+/// g for accelerometers (the axes the sensor measures), Pa for microphones,
+/// and for slow sensors the window's single reading (°C, %RH, hPa) — single-
+/// channel sensors use channel x. A channel is `None` when the sensor does not
+/// measure it or delivered nothing (dropout).
+pub type RawSamples = [Option<Vec<f64>>; AXES];
 
 /// What the sensor is acquiring under.
 pub struct Conditions<'a> {
@@ -89,6 +101,29 @@ impl SensorSim {
             synth: Synth::new(),
             buf: Default::default(),
             frozen: None,
+            keep_raw: false,
+            raw: None,
+        }
+    }
+
+    /// Keeps (or stops keeping) each acquired window's samples for
+    /// [`SensorSim::take_raw`]. Samples exist only where a window is
+    /// synthesised: every window in [`Fidelity::Raw`], every scalar reading.
+    /// Keeping them draws nothing from the random stream, so values are the
+    /// same either way.
+    pub fn keep_raw(&mut self, keep: bool) {
+        self.keep_raw = keep;
+        self.raw = None;
+    }
+
+    /// The samples of the last acquired window, if kept (see [`SensorSim::keep_raw`]).
+    pub fn take_raw(&mut self) -> Option<RawSamples> {
+        self.raw.take()
+    }
+
+    fn keep(&mut self, axis: usize, xs: &[f64]) {
+        if let Some(raw) = &mut self.raw {
+            raw[axis] = Some(xs.to_vec());
         }
     }
 
@@ -109,6 +144,7 @@ impl SensorSim {
         {
             self.frozen = None;
         }
+        self.raw = self.keep_raw.then(RawSamples::default);
         match self.config.part.spec().measures {
             Measures::Vibration => self.vibration(c, fidelity),
             Measures::Sound => self.sound(c, fidelity),
@@ -142,6 +178,14 @@ impl SensorSim {
     }
 
     fn scalar(&mut self, c: &Conditions, truth: f64) -> Option<f64> {
+        let value = self.scalar_value(c, truth);
+        if let Some(v) = value {
+            self.keep(0, &[v]);
+        }
+        value
+    }
+
+    fn scalar_value(&mut self, c: &Conditions, truth: f64) -> Option<f64> {
         let measured = self.chain.measure(truth, &mut self.rng);
         match c.fault {
             None => Some(measured),
@@ -220,6 +264,9 @@ impl SensorSim {
                         xs.iter_mut().for_each(|x| *x = self.chain.quantise(*x));
                     }
                     let features = self.analyzer.axis_features(xs, fs);
+                    if let Some(raw) = &mut self.raw {
+                        raw[a] = Some(xs.clone());
+                    }
                     readings.push(AxisReading {
                         axis: axis_name(a),
                         features,
@@ -332,6 +379,7 @@ impl SensorSim {
                     );
                 }
                 let f = self.analyzer.axis_features(xs, fs);
+                self.keep(0, xs);
                 self.buf = buf;
                 f
             }

@@ -1161,3 +1161,71 @@ fn adding_a_machine_leaves_the_others_unchanged() {
         }
     }
 }
+
+#[test]
+fn kept_raw_windows_hold_the_samples_the_features_came_from_and_change_nothing() {
+    let plain = run(plant(3, false), Fidelity::Raw);
+    let sc = plant(3, false);
+    let ids: Vec<String> = sc.machines.iter().map(|m| m.id.clone()).collect();
+    let sensors: Vec<usize> = sc.machines.iter().map(|m| m.sensors.len()).collect();
+    let mut world = World::new(sc, Fidelity::Raw);
+    assert!(world.keep_raw_windows(true));
+    let mut kept = std::collections::BTreeMap::<String, Vec<String>>::new();
+    let mut raw = Vec::new();
+    let mut acquisitions = 0;
+    while let Some(step) = world.step() {
+        for t in &step.telemetry {
+            let line = format!("{} {:?} {:?} {:?}", t.seq, t.t, t.readings, t.status);
+            kept.entry(ids[t.machine].clone()).or_default().push(line);
+            // Each reading's features are those of the kept samples of its window.
+            for r in &t.readings {
+                let Values::Vibration { axes, .. } = &r.values else {
+                    continue;
+                };
+                let s = world.scenario().machines[t.machine]
+                    .sensors
+                    .iter()
+                    .position(|s| s.id == r.sensor)
+                    .unwrap();
+                let w: &crate::world::RawWindow = raw
+                    .iter()
+                    .find(|w: &&crate::world::RawWindow| {
+                        w.machine == t.machine && w.sensor == s && w.t == r.t
+                    })
+                    .expect("a kept window for every reading");
+                for a in axes {
+                    let xs = w.samples[usize::from(a.axis as u8 - b'x')]
+                        .as_ref()
+                        .unwrap();
+                    assert_eq!(xs.len(), 4096);
+                    let f = SpectralAnalyzer::new().axis_features(xs, w.odr_hz);
+                    assert_eq!(f, a.features);
+                }
+            }
+        }
+        for r in &step.truth {
+            let mut r = r.clone();
+            let id = ids[r.machine].clone();
+            r.machine = usize::MAX;
+            kept.entry(id).or_default().push(format!("{r:?}"));
+        }
+        if !step.truth.is_empty() {
+            acquisitions += 1;
+            assert_eq!(step.raw.len(), sensors.iter().sum::<usize>());
+        }
+        raw.extend(step.raw);
+    }
+    assert_eq!(kept, plain, "keeping samples changes no reading or truth");
+    assert_eq!(acquisitions, 6);
+    // The thermometer's window is its one reading, in channel x.
+    let temp = raw
+        .iter()
+        .find(|w| w.machine == 0 && w.sensor == 1)
+        .unwrap();
+    assert_eq!(temp.samples[0].as_ref().map(Vec::len), Some(1));
+    assert!(temp.samples[1].is_none() && temp.samples[2].is_none());
+
+    let mut features = World::new(plant(3, false), Fidelity::Features);
+    assert!(!features.keep_raw_windows(true));
+    assert!(std::iter::from_fn(|| features.step()).all(|s| s.raw.is_empty()));
+}

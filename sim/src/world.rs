@@ -7,7 +7,7 @@ use rand::rngs::ChaCha8Rng;
 use rand_distr::{Distribution, Exp};
 
 use crate::degradation::DegradationPath;
-use crate::device::{Conditions, Fidelity, SensorSim};
+use crate::device::{Conditions, Fidelity, RawSamples, SensorSim};
 use crate::edge::{Level, Limits, Reading, Values, Zone};
 use crate::faults::{FaultEvent, Target};
 use crate::plant::{FaultMode, MachineState, Severities, Thermal};
@@ -46,6 +46,24 @@ pub struct Step {
     pub telemetry: Vec<Telemetry>,
     /// Truth of each machine acquired at this instant.
     pub truth: Vec<TruthRecord>,
+    /// Samples of every window acquired at this instant, in machine then sensor
+    /// order; empty unless [`World::keep_raw_windows`] is on.
+    pub raw: Vec<RawWindow>,
+}
+
+/// One sensor's acquisition window as sampled (see [`World::keep_raw_windows`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawWindow {
+    /// Machine index in the scenario.
+    pub machine: usize,
+    /// Sensor index in the machine's sensors.
+    pub sensor: usize,
+    /// Window start (the instant of the readings and truth it belongs to).
+    pub t: SimTime,
+    /// The sensor's output data rate, Hz.
+    pub odr_hz: f64,
+    /// Samples per axis in the sensor's unit (see [`RawSamples`]).
+    pub samples: RawSamples,
 }
 
 /// Per-machine record of what the run showed, for expectations and reports.
@@ -78,6 +96,7 @@ pub struct World {
     now: SimTime,
     summary: Vec<MachineSummary>,
     done: bool,
+    keep_raw: bool,
 }
 
 impl World {
@@ -217,7 +236,22 @@ impl World {
             now: SimTime::ZERO,
             summary,
             done: false,
+            keep_raw: false,
         }
+    }
+
+    /// Makes every later [`Step`] carry the samples of the windows acquired at
+    /// its instant ([`Step::raw`]). Only [`Fidelity::Raw`] synthesises every
+    /// window, so in [`Fidelity::Features`] this does nothing and returns false.
+    /// Keeping samples draws nothing random: readings and truth are the same
+    /// with it on or off.
+    pub fn keep_raw_windows(&mut self, keep: bool) -> bool {
+        self.keep_raw = keep && self.fidelity == Fidelity::Raw;
+        let on = self.keep_raw;
+        for sensor in self.machines.iter_mut().flat_map(|m| &mut m.sensors) {
+            sensor.keep_raw(on);
+        }
+        on
     }
 
     /// The scenario being run.
@@ -339,6 +373,17 @@ impl World {
         if acq_t == t.0 && acq_t < self.scenario.duration.0 {
             for m in 0..self.machines.len() {
                 out.truth.push(self.acquire(m, t));
+                if self.keep_raw {
+                    for (s, sensor) in self.machines[m].sensors.iter_mut().enumerate() {
+                        out.raw.push(RawWindow {
+                            machine: m,
+                            sensor: s,
+                            t,
+                            odr_hz: sensor.config.odr_hz,
+                            samples: sensor.take_raw().unwrap_or_default(),
+                        });
+                    }
+                }
             }
             self.next_acquisition += 1;
         }

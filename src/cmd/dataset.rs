@@ -9,8 +9,10 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::scenario::FidelityArg;
 use fabtwin_bridge::dataset::{DatasetError, Format, Settings, Shard, generate};
+use fabtwin_sim::device::Fidelity;
+
+use super::scenario::FidelityArg;
 
 /// Table file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -35,9 +37,13 @@ pub struct DatasetArgs {
     /// Table format.
     #[arg(long, value_enum, default_value_t = TableFormat::Parquet)]
     pub format: TableFormat,
-    /// Feature fidelity.
-    #[arg(long, value_enum, default_value_t = FidelityArg::Features)]
-    pub fidelity: FidelityArg,
+    /// Feature fidelity [default: features, or raw with --raw-windows].
+    #[arg(long, value_enum)]
+    pub fidelity: Option<FidelityArg>,
+    /// Also write every sensor's raw acquisition windows (samples per axis) to
+    /// DIR/raw/run=NNNN/machine=ID/part-00000.parquet; needs raw fidelity and Parquet.
+    #[arg(long)]
+    pub raw_windows: bool,
     /// Override the scenario's seed (each run's seed derives from it and the run number).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -103,11 +109,28 @@ pub fn dataset(args: DatasetArgs) -> anyhow::Result<ExitCode> {
         |f| f.to_string_lossy().to_string(),
     );
     let mut settings = Settings::new(&file, &text, nominal, args.runs, env!("CARGO_PKG_VERSION"));
-    settings.fidelity = args.fidelity.into();
+    if args.raw_windows && args.fidelity == Some(FidelityArg::Features) {
+        return Err(crate::BadInput(
+            "--raw-windows needs --fidelity raw: features fidelity synthesises no samples (leave --fidelity out, or give raw)".into(),
+        )
+        .into());
+    }
+    if args.raw_windows && args.format == TableFormat::Csv {
+        return Err(crate::BadInput(
+            "--raw-windows needs --format parquet: a window's samples are one list per axis, which a CSV cell cannot hold".into(),
+        )
+        .into());
+    }
+    settings.fidelity = match args.fidelity {
+        Some(f) => f.into(),
+        None if args.raw_windows => Fidelity::Raw,
+        None => Fidelity::Features,
+    };
     settings.format = match args.format {
         TableFormat::Parquet => Format::Parquet,
         TableFormat::Csv => Format::Csv,
     };
+    settings.raw_windows = args.raw_windows;
     if args.no_variation {
         settings.variation = fabtwin_sim::scenario::variation::Variation::NONE;
     }
@@ -119,7 +142,9 @@ pub fn dataset(args: DatasetArgs) -> anyhow::Result<ExitCode> {
     let bar = progress(total);
     let started = Instant::now();
     let outcome = generate(&settings, &args.out, &|n| bar.inc(n)).map_err(|e| match e {
-        DatasetError::NotADataset { .. } => anyhow::Error::new(crate::BadInput(e.to_string())),
+        DatasetError::NotADataset { .. } | DatasetError::Settings(_) => {
+            anyhow::Error::new(crate::BadInput(e.to_string()))
+        }
         e => anyhow::Error::new(e).context(format!(
             "cannot write the dataset to {}",
             args.out.display()
@@ -143,6 +168,13 @@ pub fn dataset(args: DatasetArgs) -> anyhow::Result<ExitCode> {
         outcome.rows as f64 / seconds.max(1e-9),
         args.out.display()
     );
+    if settings.raw_windows {
+        println!(
+            "  raw windows: {} rows (sensor × window) in {}",
+            outcome.raw_rows,
+            args.out.join("raw").display()
+        );
+    }
     if outcome.card_written {
         println!("  card: {}", args.out.join("dataset.json").display());
     } else {

@@ -540,3 +540,226 @@ fn benchmark_scenario_has_failures_of_several_modes_sensor_faults_and_regime_cha
     );
     assert_eq!(c["machines"].as_array().unwrap().len(), 10);
 }
+
+/// Two machines for two hours, every 10 minutes: a three-axis accelerometer, a
+/// thermometer and a microphone on one, a single-axis accelerometer that drops
+/// out for half an hour on the other.
+const RAW: &str = r#"Scenario(
+    name: "raw",
+    seed: 5,
+    duration: "2h",
+    acquisition: (interval: "10m", window_samples: 4096),
+    sites: [(id: "s", lines: [(id: "l", machines: [
+        (id: "pump1", kind: Pump, rated_speed_rpm: 2950,
+         sensors: [(id: "vib", part: "IIS3DWB"), (id: "temp", part: "STTS22H", odr_hz: 1),
+                   (id: "mic", part: "IMP23ABSU", odr_hz: 16000)]),
+        (id: "fan2", kind: Fan, rated_speed_rpm: 980,
+         sensors: [(id: "vib", part: "IIS3DWB", axes: Z)]),
+    ])])],
+    gateways: [(id: "g", machines: ["pump1", "fan2"], publish_interval: "30m")],
+    degradation: [(machine: "pump1", mode: bearing_outer, onset: At("30m"), initial: 0.2,
+        growth: Exponential(rate_per_day: 5.0, rate_cv: 0.0, sigma_per_sqrt_day: 0.0))],
+    faults: [(machine: "fan2", sensor: "vib", kind: Dropout, at: "30m", duration: "30m")],
+)"#;
+
+const READ_RAW: &str = r#"
+import json, sys
+import math
+import pyarrow.dataset as ds, pyarrow.parquet as pq
+root = sys.argv[1]
+raw_d = ds.dataset(root + "/raw", format="parquet", partitioning="hive")
+raw = raw_d.to_table().to_pylist()
+feat = ds.dataset(root + "/features", format="parquet", partitioning="hive").to_table().to_pylist()
+by_key = {(f["run"], f["machine"], f["ts_ns"]): f for f in feat}
+rows, samples, rms, nulls = {}, {}, [], []
+for r in raw:
+    k = f'{r["run"]}/{r["machine"]}/{r["sensor"]}'
+    rows[k] = rows.get(k, 0) + 1
+    lens = [None if r[a] is None else len(r[a]) for a in "xyz"]
+    samples.setdefault(k, set()).add(json.dumps(lens))
+    f = by_key[(r["run"], r["machine"], r["ts_ns"])]
+    if r["unit"] == "g":
+        axes = [r[a] for a in "xyz" if r[a] is not None]
+        if axes:
+            # rms_g is the worst axis's standard deviation (mean removed, divided by n).
+            def sd(x):
+                m = math.fsum(x) / len(x)
+                return math.sqrt(math.fsum((v - m) ** 2 for v in x) / len(x))
+            mine = max(sd(x) for x in axes)
+            rms.append([mine, f["rms_g"]])
+        else:
+            nulls.append([r["window"], f["rms_g"], f["sensor_fault"]])
+print(json.dumps({
+    "schema": [[f.name, str(f.type), f.nullable] for f in pq.read_schema(raw_d.files[0])],
+    "rows": rows,
+    "samples": {k: sorted(v) for k, v in samples.items()},
+    "windows": sorted(set(r["window"] for r in raw)),
+    "odr": sorted(set((r["sensor"], r["odr_hz"], r["part"], r["unit"]) for r in raw)),
+    "joined": sum(1 for r in raw if (r["run"], r["machine"], r["ts_ns"]) in by_key),
+    "total": len(raw),
+    "rms": rms,
+    "nulls": nulls,
+}))
+"#;
+
+#[test]
+fn raw_windows_table_holds_every_sensors_samples_keyed_and_joinable_to_the_features() {
+    let dir = tempdir();
+    let scenario = write(dir.path(), "raw.ron", RAW);
+    let out = dir.path().join("ds");
+    let o = out.display().to_string();
+    let args = [scenario.as_str(), "--runs", "2", "--out", o.as_str()];
+    ok(&dataset(
+        &[&args[..], &["--raw-windows", "--jobs", "1"]].concat(),
+    ));
+    let c = card(&out);
+    assert_eq!(
+        c["fidelity"], "raw",
+        "--raw-windows switches to raw fidelity"
+    );
+    let names: Vec<&str> = c["raw"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ts_ns", "window", "sensor", "part", "unit", "odr_hz", "x", "y", "z"
+        ]
+    );
+    // 12 windows (2 h / 10 min) × 4 sensors × 2 runs.
+    assert_eq!(c["raw"]["rows"], 96);
+    assert_eq!(c["raw"]["files"].as_array().unwrap().len(), 4);
+    let readme = std::fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(readme.contains("## Raw acquisition windows") && readme.contains("ts_ns"));
+
+    let r = python(READ_RAW, &out);
+    let list = "list<item: float not null>";
+    let want: Vec<serde_json::Value> = [
+        ("ts_ns", "int64", false),
+        ("window", "int64", false),
+        ("sensor", "string", false),
+        ("part", "string", false),
+        ("unit", "string", false),
+        ("odr_hz", "double", false),
+        ("x", list, true),
+        ("y", list, true),
+        ("z", list, true),
+    ]
+    .iter()
+    .map(|(n, t, nullable)| serde_json::json!([n, t, nullable]))
+    .collect();
+    assert_eq!(r["schema"].as_array().unwrap(), &want);
+    assert_eq!(r["total"], 96);
+    assert_eq!(r["joined"], 96, "every raw row joins a feature row");
+    assert_eq!(r["windows"], serde_json::json!((0..12).collect::<Vec<_>>()));
+    for run in 0..2 {
+        for key in ["pump1/vib", "pump1/temp", "pump1/mic", "fan2/vib"] {
+            assert_eq!(r["rows"][format!("{run}/{key}")], 12, "{run}/{key}");
+        }
+        // Samples per window = ODR × window length: 4096 at 26.667 kHz (0.154 s) for the
+        // accelerometers; the microphone at 16 kHz samples the same 4096; a slow
+        // sensor's window is its one reading. The Z-only accelerometer has only z,
+        // and nothing at all while it drops out.
+        let s = |k: &str| r["samples"][format!("{run}/{k}")].clone();
+        assert_eq!(s("pump1/vib"), serde_json::json!(["[4096, 4096, 4096]"]));
+        assert_eq!(s("pump1/mic"), serde_json::json!(["[4096, null, null]"]));
+        assert_eq!(s("pump1/temp"), serde_json::json!(["[1, null, null]"]));
+        assert_eq!(
+            s("fan2/vib"),
+            serde_json::json!(["[null, null, 4096]", "[null, null, null]"])
+        );
+    }
+    let odr = r["odr"].to_string();
+    for want in [
+        r#"["vib",26667.0,"IIS3DWB","g"]"#,
+        r#"["mic",16000.0,"IMP23ABSU","Pa"]"#,
+        r#"["temp",1.0,"STTS22H","°C"]"#,
+    ] {
+        assert!(odr.contains(want), "{want} in {odr}");
+    }
+    // The feature rms_g is computed from exactly these samples in 64-bit floats; the
+    // table stores them as 32-bit floats, each within a relative 2⁻²⁴ ≈ 6e-8 of the
+    // original, so the RMS recomputed from them is within about that too: 1e-6
+    // leaves room and still catches any other window, axis or scaling.
+    let rms = r["rms"].as_array().unwrap();
+    assert_eq!(
+        rms.len(),
+        2 * (12 + 9),
+        "pump1 every window, fan2 all but 3"
+    );
+    for pair in rms {
+        let (mine, theirs) = (pair[0].as_f64().unwrap(), pair[1].as_f64().unwrap());
+        assert!(theirs > 0.0);
+        assert!(
+            (mine / theirs - 1.0).abs() < 1e-6,
+            "RMS of the raw window {mine} vs rms_g {theirs}"
+        );
+    }
+    // Dropout windows (30 min from 30 min: windows 3, 4, 5) have no samples and no features.
+    for n in r["nulls"].as_array().unwrap() {
+        assert!(n[1].is_null() && n[2] == "dropout", "{n}");
+    }
+    assert_eq!(r["nulls"].as_array().unwrap().len(), 6);
+
+    // Same bytes with other jobs; the feature table is the one written without raw windows.
+    let again = dir.path().join("again");
+    let a = again.display().to_string();
+    ok(&dataset(&[
+        &scenario,
+        "--runs",
+        "2",
+        "--out",
+        &a,
+        "--raw-windows",
+        "--jobs",
+        "2",
+    ]));
+    assert!(tree(&out, &[]) == tree(&again, &[]), "--jobs changed bytes");
+    let sharded = dir.path().join("sharded");
+    let sh = sharded.display().to_string();
+    for shard in ["1/2", "0/2"] {
+        ok(&dataset(&[
+            &scenario,
+            "--runs",
+            "2",
+            "--out",
+            &sh,
+            "--raw-windows",
+            "--shard",
+            shard,
+        ]));
+    }
+    assert!(
+        tree(&sharded, &["_shards"]) == tree(&again, &[]),
+        "two shards wrote other bytes than one process"
+    );
+    ok(&dataset(&[&args[..], &["--fidelity", "raw"]].concat()));
+    assert!(
+        !out.join("raw").exists(),
+        "a rewrite without the flag drops the old raw table"
+    );
+    assert!(
+        tree(&out, &["dataset.json", "README.md"])
+            == tree(&again, &["dataset.json", "README.md", "raw"]),
+        "the feature table does not depend on --raw-windows"
+    );
+
+    for (extra, needle) in [
+        (
+            &["--raw-windows", "--format", "csv"][..],
+            "--format parquet",
+        ),
+        (
+            &["--raw-windows", "--fidelity", "features"][..],
+            "--fidelity raw",
+        ),
+    ] {
+        let o = dataset(&[&args[..], extra].concat());
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(needle) && !err.contains("panicked"), "{err}");
+    }
+}

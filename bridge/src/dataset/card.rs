@@ -7,7 +7,10 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use fabtwin_sim::sensors::Measures;
+
 use super::columns::COLUMNS;
+use super::raw::{self, RAW_COLUMNS};
 use super::{Counts, DatasetError, RunSummary, Settings, split, write};
 
 /// Label definitions, as they appear in the card.
@@ -76,7 +79,7 @@ pub fn card_json(settings: &Settings, runs: &[RunSummary]) -> Value {
         }
     }
     let v = &settings.variation;
-    json!({
+    let mut card = json!({
         "fabtwin_version": settings.version,
         "scenario": settings.scenario_file,
         "scenario_name": settings.nominal.name,
@@ -116,7 +119,48 @@ pub fn card_json(settings: &Settings, runs: &[RunSummary]) -> Value {
         "class_balance": {"all": counts_json(&all), "train": counts_json(&train_c), "test": counts_json(&test_c)},
         "rows": all.rows,
         "files": runs.iter().flat_map(|r| r.files.iter().map(|(p, n)| json!({"path": p, "rows": n}))).collect::<Vec<_>>(),
+    });
+    if settings.raw_windows {
+        card["raw"] = raw_json(settings, runs);
+    }
+    card
+}
+
+/// The card's section on the raw acquisition windows table.
+fn raw_json(settings: &Settings, runs: &[RunSummary]) -> Value {
+    let sc = &settings.nominal;
+    json!({
+        "layout": "raw/run=NNNN/machine=ID/part-00000.parquet",
+        "row": "one per (sensor, window) of the machine, in window then sensor order",
+        "key": ["run", "machine", "sensor", "window"],
+        "join": "a raw row belongs to the feature row with the same run, machine and ts_ns (the window's start)",
+        "sensors": sc.machines.iter().map(|m| json!({
+            "machine": m.id,
+            "sensors": m.sensors.iter().map(|s| json!({
+                "id": s.id, "part": s.part.spec().name, "odr_hz": s.odr_hz,
+                "unit": raw::unit(s.part.spec().measures),
+                "samples_per_window": samples_per_window(settings, s),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "columns": RAW_COLUMNS.iter().map(|c| json!({
+            "name": c.name, "type": c.ty, "nullable": c.nullable, "unit": c.unit,
+            "description": c.description,
+        })).collect::<Vec<_>>(),
+        "rows": runs.iter().flat_map(|r| &r.raw_files).map(|(_, n)| n).sum::<u64>(),
+        "files": runs.iter().flat_map(|r| r.raw_files.iter().map(|(p, n)| json!({"path": p, "rows": n}))).collect::<Vec<_>>(),
     })
+}
+
+/// Samples one window of sensor `s` holds per channel: the scenario's window
+/// for accelerometers, up to one second (at least 256 samples) for
+/// microphones, one reading for slow sensors.
+pub fn samples_per_window(settings: &Settings, s: &fabtwin_sim::scenario::Sensor) -> u64 {
+    let n = settings.nominal.window_samples as u64;
+    match s.part.spec().measures {
+        Measures::Vibration => n,
+        Measures::Sound => n.min(s.odr_hz as u64).max(256),
+        _ => 1,
+    }
 }
 
 fn pct(n: u64, of: u64) -> String {
@@ -160,6 +204,9 @@ pub fn readme(settings: &Settings, card: &Value) -> String {
         s,
         "`features/run=NNNN/machine=ID/part-00000.{ext}`: Hive partitions; `run` and `machine` live only in the path.\n"
     );
+    if settings.raw_windows {
+        raw_readme(&mut s, settings);
+    }
     let _ = writeln!(s, "## Split\n");
     let _ = writeln!(
         s,
@@ -245,6 +292,67 @@ pub fn readme(settings: &Settings, card: &Value) -> String {
         }
     }
     s
+}
+
+/// The README section on the raw windows table.
+fn raw_readme(s: &mut String, settings: &Settings) {
+    let _ = writeln!(s, "## Raw acquisition windows\n");
+    let _ = writeln!(
+        s,
+        "`raw/run=NNNN/machine=ID/part-00000.parquet`: the samples every sensor acquired, one row per \
+         (sensor, window), keyed by (run, machine, sensor, window). Each axis is one `list<float32>` \
+         column of samples in the sensor's unit, 1/`odr_hz` apart from `ts_ns`. A raw row belongs to \
+         the feature row with the same run, machine and `ts_ns`; the feature `rms_g` is the largest \
+         over the accelerometer's axes of the standard deviation of its samples (mean removed).\n"
+    );
+    let _ = writeln!(
+        s,
+        "| machine | sensor | part | unit | odr_hz | samples per window |\n| --- | --- | --- | --- | --- | --- |"
+    );
+    for m in &settings.nominal.machines {
+        for sensor in &m.sensors {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                m.id,
+                sensor.id,
+                sensor.part.spec().name,
+                raw::unit(sensor.part.spec().measures),
+                sensor.odr_hz,
+                samples_per_window(settings, sensor)
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\n| name | type | unit | description |\n| --- | --- | --- | --- |"
+    );
+    for c in RAW_COLUMNS {
+        let _ = writeln!(
+            s,
+            "| `{}` | {}{} | {} | {} |",
+            c.name,
+            c.ty,
+            if c.nullable { ", nullable" } else { "" },
+            c.unit,
+            c.description
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\npandas and pyarrow (one row per window; `explode` gives one row per sample):\n\n```python\n\
+         import pyarrow.dataset as ds\n\
+         raw = ds.dataset(\"raw\", format=\"parquet\", partitioning=\"hive\").to_table().to_pandas()\n\
+         feat = ds.dataset(\"features\", format=\"parquet\", partitioning=\"hive\").to_table().to_pandas()\n\
+         vib = raw[raw.unit == \"g\"].merge(feat, on=[\"run\", \"machine\", \"ts_ns\"])\n```\n"
+    );
+    let _ = writeln!(
+        s,
+        "DuckDB:\n\n```sql\nSELECT f.rms_g, r.sensor, len(r.x) AS n, r.x\n\
+         FROM read_parquet('raw/*/*/*.parquet', hive_partitioning = true) r\n\
+         JOIN read_parquet('features/*/*/*.parquet', hive_partitioning = true) f\n\
+         USING (run, machine, ts_ns);\n```\n"
+    );
 }
 
 /// Writes `dataset.json` and `README.md` (atomically) from every run's summary.

@@ -1,7 +1,8 @@
 //! Labelled datasets: N Monte-Carlo runs of a scenario, each machine's
 //! acquisition windows joined with ground truth, written Hive-partitioned
-//! (`features/run=NNNN/machine=ID/part-00000.parquet`) with a dataset card
-//! (`dataset.json`, `README.md`) written last.
+//! (`features/run=NNNN/machine=ID/part-00000.parquet`), optionally with every
+//! sensor's raw acquisition windows beside them (`raw/…`, see [`raw`]), and a
+//! dataset card (`dataset.json`, `README.md`) written last.
 //!
 //! Run `k` is the scenario with unit-to-unit variation drawn from its own seed
 //! ([`fabtwin_sim::scenario::variation`]); runs are independent, so any number
@@ -19,6 +20,7 @@
 pub mod bench;
 pub mod card;
 pub mod columns;
+pub mod raw;
 pub mod rows;
 pub mod write;
 
@@ -54,6 +56,9 @@ pub struct Settings {
     pub fidelity: Fidelity,
     /// Table format.
     pub format: Format,
+    /// Also write the raw acquisition windows table (`raw/…`, Parquet,
+    /// [`Fidelity::Raw`] only; see [`raw`]).
+    pub raw_windows: bool,
     /// Unit-to-unit tolerances.
     pub variation: Variation,
     /// Fraction of runs held out for testing, 0 … 1.
@@ -83,6 +88,7 @@ impl Settings {
             runs,
             fidelity: Fidelity::Features,
             format: Format::Parquet,
+            raw_windows: false,
             variation: Variation::default(),
             test_fraction: 0.2,
             shard: Shard::ALL,
@@ -102,12 +108,17 @@ impl Settings {
     /// before merging their summaries).
     pub fn fingerprint(&self) -> String {
         format!(
-            "{} seed={} runs={} fidelity={} format={} test_fraction={} variation={:?} version={}",
+            "{} seed={} runs={} fidelity={} format={}{} test_fraction={} variation={:?} version={}",
             self.scenario_sha256,
             self.nominal.seed,
             self.runs,
             self.fidelity.name(),
             self.format.name(),
+            if self.raw_windows {
+                " raw_windows=true"
+            } else {
+                ""
+            },
             self.test_fraction,
             self.variation,
             self.version
@@ -190,8 +201,11 @@ pub struct RunSummary {
     pub run: u32,
     /// The run's seed.
     pub seed: u64,
-    /// Files written, relative to the dataset directory, with their row counts.
+    /// Feature files written, relative to the dataset directory, with their row counts.
     pub files: Vec<(String, u64)>,
+    /// Raw window files written, relative to the dataset directory, with their row counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub raw_files: Vec<(String, u64)>,
     /// Label counts.
     pub counts: Counts,
 }
@@ -199,8 +213,10 @@ pub struct RunSummary {
 /// What a call to [`generate`] did.
 #[derive(Clone, Debug)]
 pub struct Outcome {
-    /// Rows written by this process.
+    /// Feature rows written by this process.
     pub rows: u64,
+    /// Raw window rows written by this process.
+    pub raw_rows: u64,
     /// Files written by this process.
     pub files: u64,
     /// Bytes of table files written by this process.
@@ -210,6 +226,27 @@ pub struct Outcome {
     pub card_written: bool,
     /// Shard summaries still missing before the card can be written.
     pub shards_missing: Vec<u32>,
+}
+
+impl Settings {
+    /// Checks that the settings can be honoured: the raw windows table needs
+    /// raw fidelity (every window synthesised) and Parquet (a CSV cell cannot
+    /// hold a list of samples).
+    pub fn check(&self) -> Result<(), String> {
+        if self.raw_windows && self.fidelity != Fidelity::Raw {
+            return Err(format!(
+                "the raw windows table needs fidelity raw (features fidelity synthesises no samples), not {}",
+                self.fidelity.name()
+            ));
+        }
+        if self.raw_windows && self.format != Format::Parquet {
+            return Err(format!(
+                "the raw windows table needs format parquet (one list of samples per axis per row), not {}",
+                self.format.name()
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Why a dataset could not be generated.
@@ -226,6 +263,9 @@ pub enum DatasetError {
         /// The unexpected entry.
         found: String,
     },
+    /// The settings contradict each other (see [`Settings::check`]).
+    #[error("{0}")]
+    Settings(String),
     /// Writing failed.
     #[error(transparent)]
     Write(#[from] WriteError),
@@ -310,6 +350,7 @@ pub fn generate(
     out: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Outcome, DatasetError> {
+    settings.check().map_err(DatasetError::Settings)?;
     check_dir(out)?;
     // A stale card would make a half-rewritten directory look complete.
     remove(&out.join("dataset.json"))?;
@@ -317,10 +358,12 @@ pub fn generate(
     let runs = settings.owned_runs();
     if settings.shard.count == 1 {
         remove(&out.join("features"))?;
+        remove(&out.join("raw"))?;
         remove(&out.join("_shards"))?;
     } else {
         for &r in &runs {
             remove(&out.join(format!("features/run={r:04}")))?;
+            remove(&out.join(format!("raw/run={r:04}")))?;
         }
     }
     std::fs::create_dir_all(out).map_err(|source| WriteError::Io {
@@ -362,10 +405,19 @@ pub fn generate(
         summaries.push(s);
     }
     let rows = summaries.iter().map(|s| s.counts.rows).sum();
-    let files = summaries.iter().map(|s| s.files.len() as u64).sum();
+    let raw_rows = summaries
+        .iter()
+        .flat_map(|s| &s.raw_files)
+        .map(|(_, n)| n)
+        .sum();
+    let files = summaries
+        .iter()
+        .map(|s| (s.files.len() + s.raw_files.len()) as u64)
+        .sum();
 
     let mut outcome = Outcome {
         rows,
+        raw_rows,
         files,
         bytes,
         card_written: false,
@@ -436,11 +488,13 @@ fn write_run(
     let scenario = settings.variation.apply(&settings.nominal, run);
     let seed = scenario.seed;
     debug_assert_eq!(seed, run_seed(settings.nominal.seed, run));
-    let machines = rows::simulate(scenario, settings.fidelity, progress);
+    let (machines, raw) =
+        rows::simulate_with_raw(scenario, settings.fidelity, settings.raw_windows, progress);
     let mut summary = RunSummary {
         run,
         seed,
         files: Vec::with_capacity(machines.len()),
+        raw_files: Vec::with_capacity(raw.len()),
         counts: Counts::default(),
     };
     let mut bytes = 0;
@@ -449,6 +503,11 @@ fn write_run(
         bytes += write::write_table(&out.join(&rel), &m.batch(), settings.format)?;
         summary.files.push((rel, m.len() as u64));
         summary.counts.add(&Counts::of(m));
+    }
+    for r in &raw {
+        let rel = raw::raw_path(run, &r.machine);
+        bytes += write::write_table(&out.join(&rel), &r.batch(), Format::Parquet)?;
+        summary.raw_files.push((rel, r.len() as u64));
     }
     Ok((summary, bytes))
 }

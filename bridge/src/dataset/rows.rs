@@ -21,6 +21,7 @@ use fabtwin_sim::truth::TruthRecord;
 use fabtwin_sim::world::World;
 
 use super::columns;
+use super::raw::RawRows;
 
 /// One machine's rows, column by column, in time order.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -213,8 +214,20 @@ fn primary(sc: &Scenario, m: usize) -> Primary {
 pub fn simulate(
     scenario: Scenario,
     fidelity: Fidelity,
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64),
 ) -> Vec<MachineRows> {
+    simulate_with_raw(scenario, fidelity, false, progress).0
+}
+
+/// [`simulate`], and with `raw_windows` (in [`Fidelity::Raw`]) every machine's
+/// raw acquisition windows too, in scenario order (none otherwise). The
+/// feature rows are the same either way.
+pub fn simulate_with_raw(
+    scenario: Scenario,
+    fidelity: Fidelity,
+    raw_windows: bool,
+    mut progress: impl FnMut(u64),
+) -> (Vec<MachineRows>, Vec<RawRows>) {
     let n = scenario.machines.len();
     let primaries: Vec<Primary> = (0..n).map(|m| primary(&scenario, m)).collect();
     let mut rows: Vec<MachineRows> = scenario
@@ -227,8 +240,15 @@ pub fn simulate(
         .collect();
     let mut waiting: Vec<VecDeque<TruthRecord>> = vec![VecDeque::new(); n];
     let mut world = World::new(scenario, fidelity);
+    let mut raw: Vec<RawRows> = Vec::new();
+    if world.keep_raw_windows(raw_windows) {
+        raw = rows.iter().map(|r| RawRows::new(&r.machine)).collect();
+    }
     while let Some(step) = world.step() {
         let sc = world.scenario();
+        for w in step.raw {
+            raw[w.machine].push(sc, w);
+        }
         let mut added = 0u64;
         for msg in &step.telemetry {
             let m = msg.machine;
@@ -258,7 +278,7 @@ pub fn simulate(
             progress(1);
         }
     }
-    rows
+    (rows, raw)
 }
 
 #[cfg(test)]
@@ -303,5 +323,24 @@ mod tests {
         assert!(m2.sensor_at_fault[12] && !m2.sensor_at_fault[18]);
         assert!(m2.temperature_c.iter().all(Option::is_none));
         assert_eq!(m1.batch().num_rows(), 36);
+    }
+
+    #[test]
+    fn raw_windows_come_one_per_sensor_and_window_and_leave_the_features_alone() {
+        let sc = fabtwin_sim::scenario::from_str(SRC, "r.ron").unwrap();
+        let plain = simulate(sc.clone(), Fidelity::Raw, |_| {});
+        let (rows, raw) = simulate_with_raw(sc.clone(), Fidelity::Raw, true, |_| {});
+        assert_eq!(rows, plain);
+        assert_eq!(raw.len(), 2);
+        assert_eq!((raw[0].machine.as_str(), raw[0].len()), ("m1", 36 * 2));
+        assert_eq!((raw[1].machine.as_str(), raw[1].len()), ("m2", 36));
+        let b = raw[1].batch();
+        assert_eq!(b.num_rows(), 36);
+        // m2's accelerometer drops out for windows 12..18: no samples on any axis.
+        for axis in ["x", "y", "z"] {
+            assert_eq!(b.column_by_name(axis).unwrap().null_count(), 6, "{axis}");
+        }
+        let (_, none) = simulate_with_raw(sc, Fidelity::Features, true, |_| {});
+        assert!(none.is_empty(), "features fidelity synthesises no windows");
     }
 }

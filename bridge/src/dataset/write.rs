@@ -84,7 +84,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
 
 /// Writer settings for Parquet: zstd level 1, one row group up to 1 Mi rows,
 /// chunk-level statistics, and dictionary encoding only on string columns
-/// (on floats and timestamps it costs about 3× in speed for no gain).
+/// (on floats and timestamps it costs about 3× in speed for no gain). List
+/// columns (raw samples) keep it: their values are quantised sensor outputs
+/// that repeat, and dictionary pages make such a table about half the size
+/// and no slower.
 pub fn parquet_properties(batch: &RecordBatch) -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
