@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use fabtwin_bridge::load::engine::{self, Live, Settings};
-use fabtwin_bridge::load::pool::{Fleet, Shard};
+use fabtwin_bridge::load::pool::{Codec, Fleet, Shard};
 use fabtwin_bridge::load::report::LoadReport;
 use fabtwin_bridge::mqtt::broker::EmbeddedBroker;
 use fabtwin_bridge::mqtt::url::BrokerUrl;
@@ -44,6 +44,11 @@ pub struct LoadArgs {
     /// Fleet-wide messages per second (all shards together), open loop.
     #[arg(long, default_value_t = 1000.0)]
     pub rate: f64,
+    /// Payload encoding: `json` (fabtwin's telemetry topics) or `sparkplug`
+    /// (Sparkplug B: each session an edge node with one device; NBIRTH and
+    /// DBIRTH after CONNACK, then DDATA carrying `fabtwin/seq` and `fabtwin/sent_ns`).
+    #[arg(long, value_enum, default_value_t = CodecArg::Json)]
+    pub codec: CodecArg,
     /// QoS of publishes and subscriptions (0 or 1).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
     pub qos: u8,
@@ -102,6 +107,24 @@ pub struct LoadArgs {
     /// While running, serve live counters at http://ADDR/metrics (loopback only, e.g. 127.0.0.1:9464).
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<std::net::SocketAddr>,
+}
+
+/// `--codec` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CodecArg {
+    /// fabtwin's JSON telemetry.
+    Json,
+    /// Sparkplug B DDATA.
+    Sparkplug,
+}
+
+impl From<CodecArg> for Codec {
+    fn from(c: CodecArg) -> Codec {
+        match c {
+            CodecArg::Json => Codec::Json,
+            CodecArg::Sparkplug => Codec::Sparkplug,
+        }
+    }
 }
 
 /// `fabtwin load` subcommands.
@@ -180,15 +203,22 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         (None, _) => None,
     };
     let topics = Topics::new(&a.topic_root);
-    let fleet =
-        Fleet::build(&scenario, &topics, a.devices, shard, a.pool as usize).map_err(|e| {
-            BadInput(format!(
-                "{}: {e}",
-                a.scenario
-                    .as_deref()
-                    .map_or("quickstart".into(), |p| p.display().to_string())
-            ))
-        })?;
+    let fleet = Fleet::build(
+        &scenario,
+        &topics,
+        a.devices,
+        shard,
+        a.pool as usize,
+        a.codec.into(),
+    )
+    .map_err(|e| {
+        BadInput(format!(
+            "{}: {e}",
+            a.scenario
+                .as_deref()
+                .map_or("quickstart".into(), |p| p.display().to_string())
+        ))
+    })?;
     let sessions = fleet.devices.len()
         + if a.subscribe {
             a.subscribers as usize

@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
 
 use super::engine::{Shared, open, unix_ns};
-use super::pool::parse_stamps;
+use super::pool::{Codec, parse_sparkplug_stamps, parse_stamps};
 use super::report;
 use super::wire;
 
@@ -79,7 +79,7 @@ pub(super) async fn subscriber(
         .collect();
     let mut rbuf = BytesMut::new();
     let id = format!("{}-sub{}-{}", s.client_prefix, s.shard.index, k);
-    let mut stream = match open(&shared, k, &id, &mut rbuf).await {
+    let mut stream = match open(&shared, k, &id, None, &mut rbuf).await {
         Ok(st) => st,
         Err(e) => {
             let _ = ready.send(Err(e));
@@ -137,6 +137,12 @@ pub(super) async fn subscriber(
     let mut stop = shared.stop.clone();
     let mut acks: Vec<u8> = Vec::new();
     let mut last_p99 = Instant::now();
+    // Subscriptions name the devices' telemetry (Sparkplug: DDATA) topics only,
+    // so births and deaths never arrive here.
+    let stamps = match fleet.codec {
+        Codec::Json => parse_stamps,
+        Codec::Sparkplug => parse_sparkplug_stamps,
+    };
     let handle = |p: rumqttc::mqttbytes::v4::Publish, res: &mut SubResult, acks: &mut Vec<u8>| {
         let now = unix_ns();
         if p.pkid != 0 {
@@ -144,7 +150,7 @@ pub(super) async fn subscriber(
         }
         res.received += 1;
         if let (Some(&slot), Some((seq, sent))) =
-            (by_topic.get(p.topic.as_str()), parse_stamps(&p.payload))
+            (by_topic.get(p.topic.as_str()), stamps(&p.payload))
         {
             res.hist
                 .saturating_record(now.saturating_sub(sent).clamp(1, report::MAX_NS));
