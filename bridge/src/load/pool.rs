@@ -433,6 +433,7 @@ fn read_u64(b: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::sparkplug::EdgeNode;
 
     #[test]
     fn shards_parse_and_partition() {
@@ -511,6 +512,54 @@ mod tests {
         assert_eq!(idx, vec![1, 4, 7]);
         let own = Fleet::build(&sc, &topics, None, Shard::ALL, 2, Codec::Json).unwrap();
         assert_eq!(own.devices[0].id, "m1");
+    }
+
+    #[test]
+    fn sparkplug_ddata_is_the_edge_nodes_own_with_stamps() {
+        let sc = fabtwin_sim::scenario::from_str(TEMPLATE, "t.ron").unwrap();
+        let topics = Topics::default();
+        let f = Fleet::build(&sc, &topics, Some(4), Shard::ALL, 4, Codec::Sparkplug).unwrap();
+        let d = &f.devices[1];
+        assert_eq!(d.topic, "spBv1.0/s/DDATA/m2-000001/m2-000001");
+        let (group, edge, schema) = d.sparkplug.clone().unwrap();
+        // The edge node births the device, then builds a DDATA from the same metrics.
+        let mut node = EdgeNode::new(&group, &edge).unwrap();
+        node.on_connect();
+        node.nbirth(5).unwrap();
+        let dbirth = decode_payload(&node.dbirth(&schema, 5).unwrap().payload).unwrap();
+        assert!(
+            dbirth
+                .metrics
+                .iter()
+                .any(|m| m.name.as_deref() == Some(SENT_NS_METRIC))
+        );
+        let tail = &f.pools[d.pool][2];
+        let mut stamp = SparkplugStamp::new();
+        let sent_ns = 1_767_225_600_123_456_789;
+        stamp.set(sent_ns, 2, 77);
+        let mut ours = Vec::new();
+        stamp.encode(&mut ours);
+        ours.extend_from_slice(tail);
+        assert_eq!(ours.len(), stamp.encoded_len() + tail.len());
+        let mut metrics = decode_payload(&ours).unwrap().metrics;
+        for m in &mut metrics[..2] {
+            m.timestamp = Some(sent_ns / 1_000_000);
+        }
+        let theirs = node
+            .ddata(&edge, metrics, false, sent_ns / 1_000_000)
+            .unwrap();
+        assert_eq!(
+            decode_payload(&theirs.payload).unwrap(),
+            decode_payload(&ours).unwrap()
+        );
+        assert_eq!(parse_sparkplug_stamps(&ours), Some((77, sent_ns)));
+        assert_eq!(decode_payload(&ours).unwrap().seq, Some(2));
+        // Pools hold real, varying telemetry and no `fabtwin/seq` of their own.
+        let p0 = decode_payload(&f.pools[d.pool][0]).unwrap();
+        assert!(p0.metrics.len() > 3);
+        assert!(device_seq(&p0).is_none());
+        assert_ne!(f.pools[d.pool][0], f.pools[d.pool][1]);
+        assert_eq!(parse_sparkplug_stamps(b"{}"), None);
     }
 
     #[test]
