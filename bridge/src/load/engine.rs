@@ -16,11 +16,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::BytesMut;
 use hdrhistogram::Histogram;
 use rumqttc::mqttbytes::v4::Packet;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpSocket;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::time::{Instant, sleep_until, timeout_at};
 
+use super::conn::Conn;
 use super::pool::{Codec, Fleet, Shard, SparkplugStamp};
 use super::report::{self, Latency, LoadReport};
 use super::wire;
@@ -31,6 +31,8 @@ use crate::codec::sparkplug::EdgeNode;
 pub struct Settings {
     /// Broker address.
     pub addr: SocketAddr,
+    /// TLS (`mqtts://`), or None for plain TCP.
+    pub tls: Option<super::conn::Tls>,
     /// Broker URL as the user wrote it (for the report).
     pub broker: String,
     /// 0 or 1.
@@ -394,7 +396,7 @@ pub(super) async fn open(
     client_id: &str,
     will: Option<(&str, &[u8])>,
     rbuf: &mut BytesMut,
-) -> Result<TcpStream, String> {
+) -> Result<Conn, String> {
     let s = &shared.s;
     let deadline = Instant::now() + s.connect_timeout;
     let socket = match s.addr {
@@ -408,15 +410,22 @@ pub(super) async fn open(
             .bind(SocketAddr::new(ip, 0))
             .map_err(|e| wire::io_reason(&e, &format!("bind {ip}")))?;
     }
-    let mut stream = match timeout_at(deadline, socket.connect(s.addr)).await {
+    let stream = match timeout_at(deadline, socket.connect(s.addr)).await {
         Err(_) => return Err("connect timed out (TCP)".into()),
         Ok(r) => r.map_err(|e| wire::io_reason(&e, "connect"))?,
     };
     let _ = stream.set_nodelay(true);
+    let mut stream = match &s.tls {
+        None => Conn::Plain(stream),
+        Some(tls) => match timeout_at(deadline, tls.connect(stream)).await {
+            Err(_) => return Err("connect timed out (TLS handshake)".into()),
+            Ok(r) => r.map_err(|e| wire::io_reason(&e, "TLS handshake"))?,
+        },
+    };
     let mut out = BytesMut::with_capacity(64);
     let login = s.login.as_ref().map(|(u, p)| (u.as_str(), p.as_str()));
     wire::connect(&mut out, client_id, login, will);
-    match timeout_at(deadline, stream.write_all(&out)).await {
+    match timeout_at(deadline, stream.send(&out)).await {
         Err(_) => return Err("connect timed out (CONNECT write)".into()),
         Ok(r) => r.map_err(|e| wire::io_reason(&e, "CONNECT"))?,
     }
@@ -530,7 +539,7 @@ async fn publisher(i: usize, shared: Arc<Shared>) -> Outcome {
             Err(e) => o.failed = Some(format!("sparkplug births: {e}")),
         }
         if o.failed.is_none()
-            && let Err(e) = stream.write_all(&out).await
+            && let Err(e) = stream.send(&out).await
         {
             o.failed = Some(wire::io_reason(&e, "births"));
         }
@@ -619,7 +628,7 @@ async fn publisher(i: usize, shared: Arc<Shared>) -> Outcome {
                 j += 1;
                 n += 1;
             }
-            match timeout_at(hard_end, stream.write_all(&out)).await {
+            match timeout_at(hard_end, stream.send(&out)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => break Some(wire::io_reason(&e, "publishing")),
                 Err(_) => break None,
@@ -648,7 +657,7 @@ async fn publisher(i: usize, shared: Arc<Shared>) -> Outcome {
         tokio::select! {
             _ = sleep_until(wake) => {
                 if Instant::now() >= last_write + ping_every {
-                    if let Err(e) = stream.write_all(&wire::PINGREQ).await {
+                    if let Err(e) = stream.send(&wire::PINGREQ).await {
                         break Some(wire::io_reason(&e, "ping"));
                     }
                     last_write = Instant::now();
@@ -700,7 +709,7 @@ async fn publisher(i: usize, shared: Arc<Shared>) -> Outcome {
         bye.extend_from_slice(&wire::DISCONNECT);
         let _ = timeout_at(
             Instant::now() + Duration::from_millis(200),
-            stream.write_all(&bye),
+            stream.send(&bye),
         )
         .await;
     }

@@ -9,7 +9,6 @@ use std::time::Duration;
 use bytes::BytesMut;
 use hdrhistogram::Histogram;
 use rumqttc::mqttbytes::v4::{Packet, SubscribeReasonCode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
 
 use super::engine::{Shared, open, unix_ns};
@@ -97,7 +96,7 @@ pub(super) async fn subscriber(
         wire::subscribe(&mut out, (c + 1) as u16, chunk, s.qos);
     }
     let deadline = Instant::now() + s.connect_timeout;
-    if let Err(e) = stream.write_all(&out).await {
+    if let Err(e) = stream.send(&out).await {
         let _ = ready.send(Err(wire::io_reason(&e, "SUBSCRIBE")));
         return res;
     }
@@ -165,7 +164,7 @@ pub(super) async fn subscriber(
     }
     loop {
         if !acks.is_empty() {
-            if let Err(e) = stream.write_all(&acks).await {
+            if let Err(e) = stream.send(&acks).await {
                 res.lost = Some(wire::io_reason(&e, "acking"));
                 break;
             }
@@ -202,7 +201,7 @@ pub(super) async fn subscriber(
             }
         }
     }
-    let _ = stream.write_all(&wire::DISCONNECT).await;
+    let _ = stream.send(&wire::DISCONNECT).await;
     res
 }
 

@@ -138,6 +138,8 @@ pub fn io_reason(e: &std::io::Error, phase: &str) -> String {
         (_, K::UnexpectedEof) => format!("{phase}: closed by broker"),
         (_, K::BrokenPipe) => format!("{phase}: closed by broker"),
         (_, K::TimedOut) => format!("{phase}: timed out"),
+        // TLS: rustls says what failed (certificate, alert from the broker).
+        (_, K::InvalidData) => format!("{phase}: {e}"),
         _ => format!("{phase}: {}", e.kind()),
     }
 }
