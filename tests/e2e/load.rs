@@ -647,3 +647,112 @@ fn sparkplug_against_mosquitto_is_exact_and_what_an_independent_decoder_reads() 
         assert_eq!(s, &want, "{edge}");
     }
 }
+
+#[test]
+fn mqtts_with_client_certificates_against_mosquitto_is_exact() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    // A broker that dropped to user `mosquitto` must get through (search only).
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let prov = dir.path().join("prov");
+    let o = fabtwin(&[
+        "provision",
+        TEMPLATE,
+        "--tls",
+        "--out",
+        prov.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let port = free_port();
+    let conf = dir.path().join("tls.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
+            prov.join("tls/ca.crt").display(),
+            prov.join("tls/server.crt").display(),
+            prov.join("tls/server.key").display(),
+        ),
+    )
+    .unwrap();
+    let _broker = mosquitto(&conf, port);
+    let url = format!("mqtts://127.0.0.1:{port}");
+    let ca = prov.join("tls/ca.crt");
+    let cert = prov.join("credentials/admin.crt");
+    let key = prov.join("credentials/admin.key");
+    let out = dir.path().join("r.json");
+    let o = fabtwin(&[
+        "load",
+        "--broker",
+        &url,
+        "--ca",
+        ca.to_str().unwrap(),
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--template",
+        TEMPLATE,
+        "--devices",
+        "10",
+        "--rate",
+        "200",
+        "--duration",
+        "1s",
+        "--qos",
+        "1",
+        "--subscribe",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let r = json(&out);
+    assert_eq!(n(&r["sessions"]["connected"]), 10, "{r:#}");
+    assert_eq!(n(&r["publish"]["sent"]), 200);
+    assert_eq!(n(&r["publish"]["acked"]), 200);
+    assert_eq!(n(&r["subscribe"]["received"]), 200, "{r:#}");
+    assert_eq!(n(&r["subscribe"]["lost"]), 0);
+    assert_eq!(n(&r["subscribe"]["duplicates"]), 0);
+
+    // Without a client certificate the broker refuses every session, by reason.
+    let out = dir.path().join("none.json");
+    let o = fabtwin(&[
+        "load",
+        "--broker",
+        &url,
+        "--ca",
+        ca.to_str().unwrap(),
+        "--template",
+        TEMPLATE,
+        "--devices",
+        "3",
+        "--rate",
+        "30",
+        "--duration",
+        "1s",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let r = json(&out);
+    let failed = r["sessions"]["failed"].as_object().unwrap();
+    let total: u64 = failed.values().map(n).sum();
+    assert_eq!(total, 3, "{r:#}");
+    assert!(
+        failed.keys().all(|k| k.contains("Certificate")),
+        "{failed:?}"
+    );
+
+    // A CA file without a certificate is bad input naming the file.
+    let o = fabtwin(&[
+        "load",
+        "--broker",
+        &url,
+        "--ca",
+        key.to_str().unwrap(),
+        "--template",
+        TEMPLATE,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("admin.key"), "{}", text(&o));
+}
