@@ -10,6 +10,7 @@
 #   PEERS       generators to run     ["fabtwin mqtt-benchmark mosquitto_pub"]
 #   WORK        scratch dir (peer installs, logs)           [/tmp/fabtwin-bench]
 #   CAP_SECS    hard cap per run (timeout -s KILL)          [60]
+#   CODEC       fabtwin's payload codec: json | sparkplug   [json]
 # Output: one line per run:
 #   gen=<name> qos=<q> conns=<n> msgs=<sent> secs=<t> rate=<msgs/s> cpu_s=<generator user+sys> msgs_per_cpu_s=<m> sub=<received by a counting subscriber>
 # then, per (qos, conns), fabtwin's messages per generator CPU-second over the best peer's.
@@ -21,7 +22,9 @@
 # shared machine. fabtwin runs open loop with a schedule far faster than any
 # generator here (rate = 10 x MSGS per second for 0.1 s), so it sends as fast as
 # the broker takes, and its report says how far behind the schedule it fell.
-# Peers are installed by package name: mqtt-benchmark (crates.io), mosquitto
+# With CODEC=sparkplug, fabtwin's sessions are Sparkplug B edge nodes (births,
+# then DDATA of the same telemetry as protobuf, ~180 B) and the counting
+# subscriber takes DDATA only. Peers are installed by package name: mqtt-benchmark (crates.io), mosquitto
 # and mosquitto-clients (Debian). Loopback only; the broker is stopped by PID.
 set -u
 PORT=${PORT:-18850}
@@ -31,6 +34,7 @@ CONNS_LIST=${CONNS_LIST:-"1 100"}
 PEERS=${PEERS:-"fabtwin mqtt-benchmark mosquitto_pub"}
 WORK=${WORK:-/tmp/fabtwin-bench}
 CAP_SECS=${CAP_SECS:-60}
+CODEC=${CODEC:-json}
 HOST=127.0.0.1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOG="$WORK/logs"
@@ -93,14 +97,15 @@ PAYLOAD=$(head -c 200 /dev/zero | tr '\0' x)
 
 run_fabtwin() { # qos conns
   local q=$1 n=$2 out="$LOG/fabtwin-q$1-c$2.json" cpu="$LOG/cpu-fabtwin.txt"
-  sub_start "$q" "$MSGS" 'fabtwin/#'; : >"$cpu"
+  local topic='fabtwin/#'; [ "$CODEC" = sparkplug ] && topic='spBv1.0/+/DDATA/#'
+  sub_start "$q" "$MSGS" "$topic"; : >"$cpu"
   timeout -s KILL "$CAP_SECS" /usr/bin/time -f '%U %S' -o "$cpu" "$FABTWIN" -q load \
     --broker "mqtt://$HOST:$PORT" --template "$ROOT/bench/telemetry-200b.ron" --devices "$n" \
     --rate $((MSGS * 10)) --duration 100ms --drain 20s --qos "$q" --inflight 1000 \
-    --client-prefix "bench$$" --out "$out" >"$LOG/fabtwin-q$q-c$n.log" 2>&1
+    --codec "$CODEC" --client-prefix "bench$$" --out "$out" >"$LOG/fabtwin-q$q-c$n.log" 2>&1
   sub_stop
   local sent secs; sent=$(jq .publish.sent "$out" 2>/dev/null || echo 0); secs=$(jq .publish.elapsed_s "$out" 2>/dev/null || echo 0)
-  emit fabtwin "$q" "$n" "$sent" "$secs" "$(cpu_of "$cpu")"
+  emit "fabtwin-$CODEC" "$q" "$n" "$sent" "$secs" "$(cpu_of "$cpu")"
 }
 run_mqtt_benchmark() { # qos conns
   local q=$1 n=$2 per=$((MSGS / $2)) out="$LOG/mqtt-benchmark-q$1-c$2.log" cpu="$LOG/cpu-mb.txt"
@@ -129,7 +134,7 @@ run_mosquitto_pub() { # qos conns: n processes of --repeat (busy-polling: capped
 
 # ------------------------------------------------------------------ run
 : >"$LOG/results.txt"
-echo "# mosquitto $(mosquitto -h 2>&1 | head -1 | awk '{print $3}') on $HOST:$PORT, msgs=$MSGS, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# mosquitto $(mosquitto -h 2>&1 | head -1 | awk '{print $3}') on $HOST:$PORT, codec=$CODEC, msgs=$MSGS, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for q in $QOS_LIST; do
   for n in $CONNS_LIST; do
     for g in $PEERS; do
@@ -146,6 +151,6 @@ done
 echo "# fabtwin messages per generator CPU-second / best peer's:"
 awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
        k = "qos=" v["qos"] " conns=" v["conns"]
-       if (v["gen"] == "fabtwin") f[k] = v["msgs_per_cpu_s"]
+       if (v["gen"] ~ /^fabtwin/) f[k] = v["msgs_per_cpu_s"]
        else if (v["msgs_per_cpu_s"] > best[k]) { best[k] = v["msgs_per_cpu_s"]; who[k] = v["gen"] } }
      END { for (k in f) printf "#   %s: fabtwin %d vs %s %d = %.2fx\n", k, f[k], who[k], best[k], (best[k] > 0) ? f[k] / best[k] : 0 }' "$LOG/results.txt" | sort

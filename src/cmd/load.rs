@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use fabtwin_bridge::load::conn::{Tls, TlsError};
 use fabtwin_bridge::load::engine::{self, Live, Settings};
-use fabtwin_bridge::load::pool::{Fleet, Shard};
+use fabtwin_bridge::load::pool::{Codec, Fleet, Shard};
 use fabtwin_bridge::load::report::LoadReport;
 use fabtwin_bridge::mqtt::broker::EmbeddedBroker;
 use fabtwin_bridge::mqtt::url::BrokerUrl;
@@ -31,7 +32,8 @@ pub struct LoadArgs {
     /// `merge`: combine shard reports.
     #[command(subcommand)]
     pub cmd: Option<LoadCmd>,
-    /// Broker: `embedded` (fabtwin's own, in-process) or mqtt://host:port.
+    /// Broker: `embedded` (fabtwin's own, in-process), mqtt://host:port or
+    /// mqtts://host:port (with --ca, and --cert/--key where the broker asks for a client certificate).
     #[arg(long, default_value = "embedded")]
     pub broker: String,
     /// Scenario whose machines are the fleet (alias --template). Default: the quickstart.
@@ -44,6 +46,11 @@ pub struct LoadArgs {
     /// Fleet-wide messages per second (all shards together), open loop.
     #[arg(long, default_value_t = 1000.0)]
     pub rate: f64,
+    /// Payload encoding: `json` (fabtwin's telemetry topics) or `sparkplug`
+    /// (Sparkplug B: each session an edge node with one device; NBIRTH and
+    /// DBIRTH after CONNACK, then DDATA carrying `fabtwin/seq` and `fabtwin/sent_ns`).
+    #[arg(long, value_enum, default_value_t = CodecArg::Json)]
+    pub codec: CodecArg,
     /// QoS of publishes and subscriptions (0 or 1).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
     pub qos: u8,
@@ -69,6 +76,15 @@ pub struct LoadArgs {
     /// MQTT username; the password comes from FABTWIN_MQTT_PASSWORD or --password-file.
     #[arg(long)]
     pub username: Option<String>,
+    /// mqtts://: PEM file of the CA that signed the broker's certificate.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// mqtts://: PEM client certificate (chain), with --key; every session presents it.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// mqtts://: PEM private key of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
     /// File holding the MQTT password (first line).
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
@@ -102,6 +118,24 @@ pub struct LoadArgs {
     /// While running, serve live counters at http://ADDR/metrics (loopback only, e.g. 127.0.0.1:9464).
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<std::net::SocketAddr>,
+}
+
+/// `--codec` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CodecArg {
+    /// fabtwin's JSON telemetry.
+    Json,
+    /// Sparkplug B DDATA.
+    Sparkplug,
+}
+
+impl From<CodecArg> for Codec {
+    fn from(c: CodecArg) -> Codec {
+        match c {
+            CodecArg::Json => Codec::Json,
+            CodecArg::Sparkplug => Codec::Sparkplug,
+        }
+    }
 }
 
 /// `fabtwin load` subcommands.
@@ -180,15 +214,22 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         (None, _) => None,
     };
     let topics = Topics::new(&a.topic_root);
-    let fleet =
-        Fleet::build(&scenario, &topics, a.devices, shard, a.pool as usize).map_err(|e| {
-            BadInput(format!(
-                "{}: {e}",
-                a.scenario
-                    .as_deref()
-                    .map_or("quickstart".into(), |p| p.display().to_string())
-            ))
-        })?;
+    let fleet = Fleet::build(
+        &scenario,
+        &topics,
+        a.devices,
+        shard,
+        a.pool as usize,
+        a.codec.into(),
+    )
+    .map_err(|e| {
+        BadInput(format!(
+            "{}: {e}",
+            a.scenario
+                .as_deref()
+                .map_or("quickstart".into(), |p| p.display().to_string())
+        ))
+    })?;
     let sessions = fleet.devices.len()
         + if a.subscribe {
             a.subscribers as usize
@@ -200,30 +241,64 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let nofile = engine::raise_nofile();
     let url = BrokerUrl::parse(&a.broker).map_err(|e| BadInput(format!("--broker: {e}")))?;
     let mut embedded_note = 0;
-    let (addr, _embedded) = match &url {
+    let resolve = |host: &str, port: u16| -> Result<std::net::SocketAddr, BadInput> {
+        (host, port)
+            .to_socket_addrs()
+            .map_err(|e| BadInput(format!("--broker {}: cannot resolve: {e}", a.broker)))?
+            .next()
+            .ok_or_else(|| BadInput(format!("--broker {}: resolves to no address", a.broker)))
+    };
+    let (addr, tls, _embedded) = match &url {
         BrokerUrl::Embedded => {
             let b = EmbeddedBroker::start(0, sessions + 16)?;
             embedded_note = 2 * sessions;
-            (b.addr(), Some(b))
+            (b.addr(), None, Some(b))
         }
-        BrokerUrl::Tcp { host, port } => {
-            let addr = (host.as_str(), *port)
-                .to_socket_addrs()
-                .map_err(|e| BadInput(format!("--broker {}: cannot resolve: {e}", a.broker)))?
-                .next()
-                .ok_or_else(|| {
-                    BadInput(format!("--broker {}: resolves to no address", a.broker))
-                })?;
-            (addr, None)
-        }
-        BrokerUrl::Tls { .. } => {
-            return Err(BadInput(
-                "--broker: load speaks mqtt:// only (TLS sessions are not driven by the load path)"
-                    .into(),
+        BrokerUrl::Tcp { host, port } => (resolve(host, *port)?, None, None),
+        BrokerUrl::Tls { host, port } => {
+            let Some(ca) = &a.ca else {
+                return Err(BadInput(format!(
+                    "--broker {}: mqtts:// needs --ca FILE (the CA that signed the broker's certificate)",
+                    a.broker
+                ))
+                .into());
+            };
+            let read = |flag: &str, p: &Path| {
+                std::fs::read(p)
+                    .map_err(|e| BadInput(format!("{flag} {}: cannot read: {e}", p.display())))
+            };
+            let ca_pem = read("--ca", ca)?;
+            let client = match (&a.cert, &a.key) {
+                (Some(c), Some(k)) => Some((read("--cert", c)?, read("--key", k)?)),
+                _ => None,
+            };
+            let tls = Tls::new(
+                host,
+                &ca_pem,
+                client.as_ref().map(|(c, k)| (c.as_slice(), k.as_slice())),
             )
-            .into());
+            .map_err(|e| {
+                let file = match &e {
+                    TlsError::Cert(_) => a.cert.as_deref(),
+                    TlsError::Key(_) => a.key.as_deref(),
+                    TlsError::Ca(_) => Some(ca.as_path()),
+                    _ => None,
+                };
+                match file {
+                    Some(f) => BadInput(format!("{}: {e}", f.display())),
+                    None => BadInput(format!("--broker {}: {e}", a.broker)),
+                }
+            })?;
+            (resolve(host, *port)?, Some(tls), None)
         }
     };
+    if tls.is_none() && (a.ca.is_some() || a.cert.is_some()) {
+        return Err(BadInput(format!(
+            "--ca/--cert/--key apply to mqtts:// brokers, not {}",
+            a.broker
+        ))
+        .into());
+    }
     let needed = (sessions + embedded_note + 64) as u64;
     if nofile > 0 && needed > nofile {
         eprintln!(
@@ -247,6 +322,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
     };
     let settings = Settings {
         addr,
+        tls,
         broker: a.broker.clone(),
         qos: a.qos,
         rate: a.rate,

@@ -459,3 +459,300 @@ fn a_broker_killed_under_load_ends_the_run_on_time_with_disconnects_counted() {
     assert_eq!(n(&p["sent"]) + n(&p["not_sent"]), 600);
     assert!(n(&p["acked"]) <= n(&p["sent"]));
 }
+
+#[test]
+fn sparkplug_qos1_against_the_embedded_broker_receives_exactly_what_was_sent() {
+    let dir = tempdir();
+    let out = dir.path().join("r.json");
+    let o = fabtwin(&[
+        "load",
+        "--broker",
+        "embedded",
+        "--template",
+        TEMPLATE,
+        "--codec",
+        "sparkplug",
+        "--devices",
+        "20",
+        "--rate",
+        "400",
+        "--duration",
+        "1s",
+        "--qos",
+        "1",
+        "--subscribe",
+        "--subscribers",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let r = json(&out);
+    assert_eq!(r["codec"], "sparkplug", "{r:#}");
+    assert_eq!(n(&r["sessions"]["connected"]), 20, "{r:#}");
+    let p = &r["publish"];
+    assert_eq!(n(&p["sent"]), 400);
+    assert_eq!(n(&p["acked"]), 400);
+    let s = &r["subscribe"];
+    assert_eq!(n(&s["received"]), 400, "{r:#}");
+    assert_eq!(n(&s["lost"]), 0);
+    assert_eq!(n(&s["duplicates"]), 0);
+    assert_eq!(n(&s["latency"]["count"]), 400);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("sparkplug, QoS 1"));
+}
+
+const SP_DECODER: &str = include_str!("../../bridge/src/codec/sparkplug/decode.py");
+
+/// Hex payloads through the independent Python decoder, one JSON value each.
+fn py_decode(hex: &[&str]) -> Vec<serde_json::Value> {
+    use std::io::Write;
+    let mut py = Command::new("python3")
+        .arg("-c")
+        .arg(SP_DECODER)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs the independent decoder");
+    let mut stdin = py.stdin.take().unwrap();
+    let input: String = hex.iter().map(|h| format!("{h}\n")).collect();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let o = py.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "the decoder refused a payload: {stdout}"
+    );
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn sparkplug_against_mosquitto_is_exact_and_what_an_independent_decoder_reads() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+    let dir = tempdir();
+    let port = free_port();
+    let _broker = mosquitto(&mosquitto_conf(dir.path(), port, ""), port);
+    // A host application capturing every Sparkplug message as topic and hex.
+    let mut sub = Command::new("mosquitto_sub")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-q", "1"])
+        .args(["-t", "spBv1.0/#", "-F", "%t %x"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto_sub runs (Debian package mosquitto-clients)");
+    let stdout = sub.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    // Probe until the capture is subscribed.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(Instant::now() < deadline, "mosquitto_sub never subscribed");
+        let _ = Command::new("mosquitto_pub")
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-t", "spBv1.0/probe", "-m", "x"])
+            .status();
+        if rx.recv_timeout(Duration::from_millis(300)).is_ok() {
+            break;
+        }
+    }
+    while rx.try_recv().is_ok() {}
+
+    let out = dir.path().join("r.json");
+    let o = fabtwin(&[
+        "load",
+        "--broker",
+        &format!("mqtt://127.0.0.1:{port}"),
+        "--template",
+        TEMPLATE,
+        "--codec",
+        "sparkplug",
+        "--devices",
+        "10",
+        "--rate",
+        "300",
+        "--duration",
+        "1s",
+        "--qos",
+        "1",
+        "--subscribe",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let r = json(&out);
+    assert_eq!(r["codec"], "sparkplug");
+    assert_eq!(n(&r["publish"]["sent"]), 300, "{r:#}");
+    assert_eq!(n(&r["publish"]["acked"]), 300);
+    assert_eq!(n(&r["subscribe"]["received"]), 300, "{r:#}");
+    assert_eq!(n(&r["subscribe"]["lost"]), 0);
+    assert_eq!(n(&r["subscribe"]["duplicates"]), 0);
+
+    // 10 × (NBIRTH, DBIRTH, NDEATH) + 300 DDATA reach the host.
+    let want = 330;
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while lines.len() < want && Instant::now() < deadline {
+        if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+            lines.push(l);
+        }
+    }
+    let _ = sub.kill();
+    let _ = sub.wait();
+    let kind = |t: &str| lines.iter().filter(|l| l.contains(t)).count();
+    assert_eq!(kind("/NBIRTH/"), 10, "{lines:?}");
+    assert_eq!(kind("/DBIRTH/"), 10);
+    assert_eq!(kind("/NDEATH/"), 10);
+    assert_eq!(kind("/DDATA/"), 300);
+    // Every captured payload decodes; DDATA carry the stamps and a node seq.
+    let hex: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split_once(' ').expect("topic and payload").1)
+        .collect();
+    let decoded = py_decode(&hex);
+    assert_eq!(decoded.len(), lines.len());
+    let mut seqs: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
+    for (l, p) in lines.iter().zip(&decoded) {
+        if !l.contains("/DDATA/") {
+            continue;
+        }
+        let names: Vec<&str> = p["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m["name"].as_str())
+            .collect();
+        assert!(names.contains(&"fabtwin/seq"), "{p}");
+        assert!(names.contains(&"fabtwin/sent_ns"), "{p}");
+        assert!(names.len() > 3, "real telemetry metrics: {p}");
+        let edge = l.split('/').nth(3).unwrap().to_string();
+        seqs.entry(edge)
+            .or_default()
+            .push(p["seq"].as_u64().unwrap());
+    }
+    // Each node's DDATA `seq` continues after its two births (0, 1), one by one.
+    assert_eq!(seqs.len(), 10);
+    for (edge, s) in &seqs {
+        let want: Vec<u64> = (2..2 + s.len() as u64).collect();
+        assert_eq!(s, &want, "{edge}");
+    }
+}
+
+#[test]
+fn mqtts_with_client_certificates_against_mosquitto_is_exact() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    // A broker that dropped to user `mosquitto` must get through (search only).
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let prov = dir.path().join("prov");
+    let o = fabtwin(&[
+        "provision",
+        TEMPLATE,
+        "--tls",
+        "--out",
+        prov.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let port = free_port();
+    let conf = dir.path().join("tls.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
+            prov.join("tls/ca.crt").display(),
+            prov.join("tls/server.crt").display(),
+            prov.join("tls/server.key").display(),
+        ),
+    )
+    .unwrap();
+    let _broker = mosquitto(&conf, port);
+    let url = format!("mqtts://127.0.0.1:{port}");
+    let ca = prov.join("tls/ca.crt");
+    let cert = prov.join("credentials/admin.crt");
+    let key = prov.join("credentials/admin.key");
+    let out = dir.path().join("r.json");
+    let o = fabtwin(&[
+        "load",
+        "--broker",
+        &url,
+        "--ca",
+        ca.to_str().unwrap(),
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--template",
+        TEMPLATE,
+        "--devices",
+        "10",
+        "--rate",
+        "200",
+        "--duration",
+        "1s",
+        "--qos",
+        "1",
+        "--subscribe",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let r = json(&out);
+    assert_eq!(n(&r["sessions"]["connected"]), 10, "{r:#}");
+    assert_eq!(n(&r["publish"]["sent"]), 200);
+    assert_eq!(n(&r["publish"]["acked"]), 200);
+    assert_eq!(n(&r["subscribe"]["received"]), 200, "{r:#}");
+    assert_eq!(n(&r["subscribe"]["lost"]), 0);
+    assert_eq!(n(&r["subscribe"]["duplicates"]), 0);
+
+    // Without a client certificate the broker refuses every session, by reason.
+    let out = dir.path().join("none.json");
+    let o = fabtwin(&[
+        "load",
+        "--broker",
+        &url,
+        "--ca",
+        ca.to_str().unwrap(),
+        "--template",
+        TEMPLATE,
+        "--devices",
+        "3",
+        "--rate",
+        "30",
+        "--duration",
+        "1s",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let r = json(&out);
+    let failed = r["sessions"]["failed"].as_object().unwrap();
+    let total: u64 = failed.values().map(n).sum();
+    assert_eq!(total, 3, "{r:#}");
+    assert!(
+        failed.keys().all(|k| k.contains("Certificate")),
+        "{failed:?}"
+    );
+
+    // A CA file without a certificate is bad input naming the file.
+    let o = fabtwin(&[
+        "load",
+        "--broker",
+        &url,
+        "--ca",
+        key.to_str().unwrap(),
+        "--template",
+        TEMPLATE,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("admin.key"), "{}", text(&o));
+}

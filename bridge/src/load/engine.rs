@@ -16,20 +16,23 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::BytesMut;
 use hdrhistogram::Histogram;
 use rumqttc::mqttbytes::v4::Packet;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpSocket;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::time::{Instant, sleep_until, timeout_at};
 
-use super::pool::{Fleet, Shard};
+use super::conn::Conn;
+use super::pool::{Codec, Fleet, Shard, SparkplugStamp};
 use super::report::{self, Latency, LoadReport};
 use super::wire;
+use crate::codec::sparkplug::EdgeNode;
 
 /// Settings of one run (one shard).
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Broker address.
     pub addr: SocketAddr,
+    /// TLS (`mqtts://`), or None for plain TCP.
+    pub tls: Option<super::conn::Tls>,
     /// Broker URL as the user wrote it (for the report).
     pub broker: String,
     /// 0 or 1.
@@ -279,7 +282,7 @@ pub async fn run(fleet: Arc<Fleet>, s: Settings, live: Arc<Live>) -> LoadReport 
     rep.broker = s.broker.clone();
     rep.fleet_devices = fleet.fleet_size;
     rep.devices = n as u64;
-    rep.codec = "json".into();
+    rep.codec = fleet.codec.name().into();
     rep.qos = s.qos;
     rep.target_rate_per_s = s.rate * n as f64 / fleet.fleet_size.max(1) as f64;
     rep.duration_s = s.duration.as_secs_f64();
@@ -391,8 +394,9 @@ pub(super) async fn open(
     shared: &Shared,
     i: usize,
     client_id: &str,
+    will: Option<(&str, &[u8])>,
     rbuf: &mut BytesMut,
-) -> Result<TcpStream, String> {
+) -> Result<Conn, String> {
     let s = &shared.s;
     let deadline = Instant::now() + s.connect_timeout;
     let socket = match s.addr {
@@ -406,15 +410,22 @@ pub(super) async fn open(
             .bind(SocketAddr::new(ip, 0))
             .map_err(|e| wire::io_reason(&e, &format!("bind {ip}")))?;
     }
-    let mut stream = match timeout_at(deadline, socket.connect(s.addr)).await {
+    let stream = match timeout_at(deadline, socket.connect(s.addr)).await {
         Err(_) => return Err("connect timed out (TCP)".into()),
         Ok(r) => r.map_err(|e| wire::io_reason(&e, "connect"))?,
     };
     let _ = stream.set_nodelay(true);
+    let mut stream = match &s.tls {
+        None => Conn::Plain(stream),
+        Some(tls) => match timeout_at(deadline, tls.connect(stream)).await {
+            Err(_) => return Err("connect timed out (TLS handshake)".into()),
+            Ok(r) => r.map_err(|e| wire::io_reason(&e, "TLS handshake"))?,
+        },
+    };
     let mut out = BytesMut::with_capacity(64);
     let login = s.login.as_ref().map(|(u, p)| (u.as_str(), p.as_str()));
-    wire::connect(&mut out, client_id, login);
-    match timeout_at(deadline, stream.write_all(&out)).await {
+    wire::connect(&mut out, client_id, login, will);
+    match timeout_at(deadline, stream.send(&out)).await {
         Err(_) => return Err("connect timed out (CONNECT write)".into()),
         Ok(r) => r.map_err(|e| wire::io_reason(&e, "CONNECT"))?,
     }
@@ -463,7 +474,33 @@ async fn publisher(i: usize, shared: Arc<Shared>) -> Outcome {
     };
     let started = Instant::now();
     let client_id = format!("{}-{}", s.client_prefix, dev.index);
-    let opened = open(&shared, i, &client_id, &mut rbuf).await;
+    // Sparkplug: the edge node's state machine gives the will (NDEATH with
+    // this connection's bdSeq) and the births; DDATA then continues its `seq`.
+    let mut node = match &dev.sparkplug {
+        Some((group, edge, _)) => match EdgeNode::new(group, edge) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                o.failed = Some(format!("sparkplug: {e}"));
+                shared.attempts_done.fetch_add(1, Relaxed);
+                shared.progress.notify_one();
+                return o;
+            }
+        },
+        None => None,
+    };
+    let will = node.as_mut().map(|n| {
+        n.on_connect();
+        n.will()
+    });
+    let opened = open(
+        &shared,
+        i,
+        &client_id,
+        will.as_ref()
+            .map(|w| (w.topic.as_str(), w.payload.as_slice())),
+        &mut rbuf,
+    )
+    .await;
     drop(permit);
     let mut stream = match opened {
         Ok(st) => {
@@ -485,6 +522,35 @@ async fn publisher(i: usize, shared: Arc<Shared>) -> Outcome {
             return o;
         }
     };
+    let mut sp_seq: u8 = 0;
+    if let (Some(n), Some((_, _, schema))) = (node.as_mut(), &dev.sparkplug) {
+        let now_ms = unix_ns() / 1_000_000;
+        let births = n
+            .nbirth(now_ms)
+            .and_then(|b| Ok(vec![b, n.dbirth(schema, now_ms)?]));
+        let mut out = Vec::new();
+        match births {
+            Ok(b) => {
+                for p in b {
+                    wire::publish_header(&mut out, p.topic.as_bytes(), 0, p.payload.len());
+                    out.extend_from_slice(&p.payload);
+                }
+            }
+            Err(e) => o.failed = Some(format!("sparkplug births: {e}")),
+        }
+        if o.failed.is_none()
+            && let Err(e) = stream.send(&out).await
+        {
+            o.failed = Some(wire::io_reason(&e, "births"));
+        }
+        if o.failed.is_some() {
+            shared.live.connected.fetch_sub(1, Relaxed);
+            shared.attempts_done.fetch_add(1, Relaxed);
+            shared.progress.notify_one();
+            return o;
+        }
+        sp_seq = n.next_seq() as u8;
+    }
     shared.attempts_done.fetch_add(1, Relaxed);
     shared.progress.notify_one();
 
@@ -510,6 +576,8 @@ async fn publisher(i: usize, shared: Arc<Shared>) -> Outcome {
     let mut pkid: u16 = 0;
     let mut out: Vec<u8> = Vec::new();
     let mut acks: Vec<u64> = Vec::new();
+    let sparkplug = fleet.codec == Codec::Sparkplug;
+    let mut stamp = SparkplugStamp::new();
     let mut j: u64 = 0;
     let mut last_write = Instant::now();
     let mut throttled = false;
@@ -546,12 +614,21 @@ async fn publisher(i: usize, shared: Arc<Shared>) -> Outcome {
                     0
                 };
                 let tail = &pool[(j % pool.len() as u64) as usize];
-                o.bytes +=
-                    wire::publish(&mut out, topic, id, &dev.head, tail, j, go_unix + off) as u64;
+                o.bytes += if sparkplug {
+                    stamp.set(go_unix + off, sp_seq, j);
+                    sp_seq = sp_seq.wrapping_add(1);
+                    let plen = stamp.encoded_len() + tail.len();
+                    wire::publish_header(&mut out, topic, id, plen);
+                    stamp.encode(&mut out);
+                    out.extend_from_slice(tail);
+                    plen as u64
+                } else {
+                    wire::publish(&mut out, topic, id, &dev.head, tail, j, go_unix + off) as u64
+                };
                 j += 1;
                 n += 1;
             }
-            match timeout_at(hard_end, stream.write_all(&out)).await {
+            match timeout_at(hard_end, stream.send(&out)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => break Some(wire::io_reason(&e, "publishing")),
                 Err(_) => break None,
@@ -580,7 +657,7 @@ async fn publisher(i: usize, shared: Arc<Shared>) -> Outcome {
         tokio::select! {
             _ = sleep_until(wake) => {
                 if Instant::now() >= last_write + ping_every {
-                    if let Err(e) = stream.write_all(&wire::PINGREQ).await {
+                    if let Err(e) = stream.send(&wire::PINGREQ).await {
                         break Some(wire::io_reason(&e, "ping"));
                     }
                     last_write = Instant::now();
@@ -621,9 +698,18 @@ async fn publisher(i: usize, shared: Arc<Shared>) -> Outcome {
     if let Some(r) = reason {
         o.disconnected = Some(r);
     } else {
+        // Sparkplug: a deliberate disconnect publishes the NDEATH first.
+        let mut bye = Vec::new();
+        if let Some(n) = &node {
+            let death = n.will();
+            pkid = if pkid == u16::MAX { 1 } else { pkid + 1 };
+            wire::publish_header(&mut bye, death.topic.as_bytes(), pkid, death.payload.len());
+            bye.extend_from_slice(&death.payload);
+        }
+        bye.extend_from_slice(&wire::DISCONNECT);
         let _ = timeout_at(
             Instant::now() + Duration::from_millis(200),
-            stream.write_all(&wire::DISCONNECT),
+            stream.send(&bye),
         )
         .await;
     }

@@ -5,13 +5,52 @@
 //! A payload is stored without its device id, sequence number and send stamp,
 //! so one pool serves every device built from the same machine and a send only
 //! splices three short fields in: `{"device":"ID","seq":N` + tail + `,"sent_ns":T}`.
+//!
+//! With [`Codec::Sparkplug`] each device is a Sparkplug B edge node (group: the
+//! machine's site, edge node and device id: the device id) and a pool entry is
+//! the protobuf encoding of a `Payload` holding only the telemetry metrics
+//! (status and readings, from [`telemetry_metrics`]). A send prepends a small
+//! [`SparkplugStamp`] payload (payload `timestamp`, the node's `seq`,
+//! `fabtwin/seq` and `fabtwin/sent_ns`); protobuf merges concatenated messages,
+//! so the two parts read as one `Payload` whose metrics start with the stamps.
 
 use fabtwin_sim::device::Fidelity;
 use fabtwin_sim::scenario::Scenario;
 use fabtwin_sim::world::World;
 
+use prost::Message as _;
+
 use crate::codec::json;
+use crate::codec::sparkplug::metrics::{SEQ_METRIC, telemetry_metrics};
+use crate::codec::sparkplug::proto::{DataType, Metric, MetricValue, Payload};
+use crate::codec::sparkplug::{
+    DeviceSchema, MessageType, MetricDef, Topic, decode_payload, device_seq,
+};
 use crate::topics::Topics;
+
+/// The DDATA metric carrying a message's scheduled send time, ns since the
+/// Unix epoch (UInt64), for end-to-end latency finer than Sparkplug's ms.
+pub const SENT_NS_METRIC: &str = "fabtwin/sent_ns";
+
+/// The payload encoding a load run speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Codec {
+    /// fabtwin's JSON telemetry on `{root}/{site}/{gateway}/{device}/telemetry`.
+    #[default]
+    Json,
+    /// Sparkplug B: an edge node per session with one device, DDATA telemetry.
+    Sparkplug,
+}
+
+impl Codec {
+    /// The name a report carries.
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::Json => "json",
+            Codec::Sparkplug => "sparkplug",
+        }
+    }
+}
 
 /// Steps the pool builder may take before giving up on a silent machine.
 const MAX_STEPS: usize = 2_000_000;
@@ -25,10 +64,14 @@ pub struct Device {
     pub index: u64,
     /// Device id (in the payload and the topic).
     pub id: String,
-    /// Telemetry topic.
+    /// Telemetry topic (Sparkplug: the device's DDATA topic).
     pub topic: String,
-    /// `{"device":"ID","seq":` — the payload up to the sequence number.
+    /// JSON: `{"device":"ID","seq":` — the payload up to the sequence number
+    /// (empty for Sparkplug).
     pub head: Vec<u8>,
+    /// Sparkplug: the edge node's group and id and the device's schema (its
+    /// telemetry metrics plus `fabtwin/sent_ns`), for the births.
+    pub sparkplug: Option<(String, String, DeviceSchema)>,
     /// Which pool its payloads come from.
     pub pool: usize,
 }
@@ -40,8 +83,11 @@ pub struct Fleet {
     pub devices: Vec<Device>,
     /// Devices in the whole fleet (all shards).
     pub fleet_size: u64,
-    /// Per template machine: payload tails (after the sequence number, without the closing brace).
+    /// Per template machine: JSON payload tails (after the sequence number,
+    /// without the closing brace), or encoded Sparkplug metric payloads.
     pub pools: Vec<Vec<Vec<u8>>>,
+    /// The payload encoding.
+    pub codec: Codec,
 }
 
 /// Why a fleet could not be built.
@@ -59,6 +105,9 @@ pub enum FleetError {
     /// The JSON codec's layout was not the one this module splices into.
     #[error("unexpected telemetry layout for `{0}`: expected it to start with device and seq")]
     Layout(String),
+    /// An id Sparkplug cannot carry, or telemetry it cannot encode.
+    #[error("Sparkplug B: {0}")]
+    Sparkplug(#[from] crate::codec::sparkplug::CodecError),
 }
 
 impl Fleet {
@@ -71,12 +120,13 @@ impl Fleet {
         devices: Option<u64>,
         shard: Shard,
         pool: usize,
+        codec: Codec,
     ) -> Result<Fleet, FleetError> {
         let machines = scenario.machines.len();
         if machines == 0 {
             return Err(FleetError::NoMachines(scenario.name.clone()));
         }
-        let pools = pools(scenario, topics, pool.max(1))?;
+        let pools = pools(scenario, topics, pool.max(1), codec)?;
         let fleet_size = devices.unwrap_or(machines as u64);
         let mut out = Vec::new();
         for d in (u64::from(shard.index)..fleet_size).step_by(shard.count as usize) {
@@ -86,15 +136,35 @@ impl Fleet {
                 None => machine.id.clone(),
                 Some(_) => format!("{}-{d:06}", machine.id),
             };
-            let gateway = &scenario.gateways[machine.gateway].id;
-            let topic = topics.telemetry(&machine.site, gateway, &id);
-            let quoted = serde_json::to_string(&id).expect("a string serialises");
-            let head = format!("{{\"device\":{quoted},\"seq\":").into_bytes();
+            let (topic, head, sparkplug) = match codec {
+                Codec::Json => {
+                    let gateway = &scenario.gateways[machine.gateway].id;
+                    let quoted = serde_json::to_string(&id).expect("a string serialises");
+                    (
+                        topics.telemetry(&machine.site, gateway, &id),
+                        format!("{{\"device\":{quoted},\"seq\":").into_bytes(),
+                        None,
+                    )
+                }
+                Codec::Sparkplug => {
+                    let topic =
+                        Topic::device(&machine.site, MessageType::DData, &id, &id)?.to_string();
+                    let mut defs = DeviceSchema::for_machine(machine)?.metrics().to_vec();
+                    defs.push(MetricDef::new(SENT_NS_METRIC, DataType::UInt64));
+                    let schema = DeviceSchema::new(&id, defs)?;
+                    (
+                        topic,
+                        Vec::new(),
+                        Some((machine.site.clone(), id.clone(), schema)),
+                    )
+                }
+            };
             out.push(Device {
                 index: d,
                 id,
                 topic,
                 head,
+                sparkplug,
                 pool: m,
             });
         }
@@ -102,6 +172,7 @@ impl Fleet {
             devices: out,
             fleet_size,
             pools,
+            codec,
         })
     }
 
@@ -111,7 +182,15 @@ impl Fleet {
         for d in &self.devices {
             let p = &self.pools[d.pool];
             let tails: usize = p.iter().map(|t| t.len()).sum();
-            sum += tails + p.len() * (d.head.len() + 3 + STAMP.len() + 19 + 1);
+            let extra = match self.codec {
+                Codec::Json => d.head.len() + 3 + STAMP.len() + 19 + 1,
+                Codec::Sparkplug => {
+                    let mut st = SparkplugStamp::new();
+                    st.set(1_767_225_600_000_000_000, 100, 1000);
+                    st.encoded_len()
+                }
+            };
+            sum += tails + p.len() * extra;
             n += p.len();
         }
         if n == 0 { 0.0 } else { sum as f64 / n as f64 }
@@ -162,10 +241,82 @@ pub fn push_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&buf[i..]);
 }
 
+/// The per-send part of a Sparkplug DDATA: payload `timestamp` (ms), the edge
+/// node's `seq`, and the metrics `fabtwin/seq` and `fabtwin/sent_ns`. One is
+/// kept per session and re-stamped for every message, so a send allocates
+/// nothing; prost encodes it in front of the pooled metrics.
+#[derive(Clone, Debug)]
+pub struct SparkplugStamp {
+    payload: Payload,
+}
+
+impl Default for SparkplugStamp {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SparkplugStamp {
+    /// A stamp with zero values.
+    pub fn new() -> SparkplugStamp {
+        let metric = |name: &str| Metric {
+            name: Some(name.to_string()),
+            timestamp: Some(0),
+            value: Some(MetricValue::LongValue(0)),
+            ..Default::default()
+        };
+        SparkplugStamp {
+            payload: Payload {
+                timestamp: Some(0),
+                seq: Some(0),
+                metrics: vec![metric(SEQ_METRIC), metric(SENT_NS_METRIC)],
+                ..Default::default()
+            },
+        }
+    }
+
+    /// Stamps send time `sent_ns` (ns since the Unix epoch), node `seq` and
+    /// device sequence number `device_seq`.
+    pub fn set(&mut self, sent_ns: u64, seq: u8, device_seq: u64) {
+        let ms = sent_ns / 1_000_000;
+        let p = &mut self.payload;
+        p.timestamp = Some(ms);
+        p.seq = Some(u64::from(seq));
+        p.metrics[0].timestamp = Some(ms);
+        p.metrics[0].value = Some(MetricValue::LongValue(device_seq));
+        p.metrics[1].timestamp = Some(ms);
+        p.metrics[1].value = Some(MetricValue::LongValue(sent_ns));
+    }
+
+    /// Encoded length.
+    pub fn encoded_len(&self) -> usize {
+        self.payload.encoded_len()
+    }
+
+    /// Appends the encoding.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        self.payload
+            .encode(out)
+            .expect("a Vec grows to fit the payload");
+    }
+}
+
+/// Reads `fabtwin/seq` and `fabtwin/sent_ns` back from a Sparkplug DDATA.
+pub fn parse_sparkplug_stamps(payload: &[u8]) -> Option<(u64, u64)> {
+    let p = decode_payload(payload).ok()?;
+    let seq = device_seq(&p)?;
+    let sent = p.metrics.iter().find_map(|m| match (&m.name, &m.value) {
+        (Some(n), Some(MetricValue::LongValue(v))) if n == SENT_NS_METRIC => Some(*v),
+        _ => None,
+    })?;
+    Some((seq, sent))
+}
+
 fn pools(
     scenario: &Scenario,
     topics: &Topics,
     pool: usize,
+    codec: Codec,
 ) -> Result<Vec<Vec<Vec<u8>>>, FleetError> {
     let machines = scenario.machines.len();
     let mut pools: Vec<Vec<Vec<u8>>> = vec![Vec::new(); machines];
@@ -180,11 +331,24 @@ fn pools(
             if p.len() >= pool {
                 continue;
             }
-            let msg = json::telemetry(scenario, topics, t);
-            p.push(
-                tail(&msg.payload)
-                    .ok_or_else(|| FleetError::Layout(scenario.machines[t.machine].id.clone()))?,
-            );
+            match codec {
+                Codec::Json => {
+                    let msg = json::telemetry(scenario, topics, t);
+                    p.push(tail(&msg.payload).ok_or_else(|| {
+                        FleetError::Layout(scenario.machines[t.machine].id.clone())
+                    })?);
+                }
+                Codec::Sparkplug => {
+                    let mut metrics = telemetry_metrics(scenario, t)?;
+                    // The stamp carries `fabtwin/seq`; the pool keeps the rest.
+                    metrics.retain(|m| m.name.as_deref() != Some(SEQ_METRIC));
+                    let payload = Payload {
+                        metrics,
+                        ..Default::default()
+                    };
+                    p.push(payload.encode_to_vec());
+                }
+            }
             if p.len() == pool {
                 full += 1;
             }
@@ -240,6 +404,7 @@ fn read_u64(b: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::sparkplug::EdgeNode;
 
     #[test]
     fn payloads_splice_and_parse_back_as_json() {
@@ -274,8 +439,8 @@ mod tests {
     fn fleets_are_deterministic_real_and_sharded() {
         let sc = fabtwin_sim::scenario::from_str(TEMPLATE, "t.ron").unwrap();
         let topics = Topics::default();
-        let a = Fleet::build(&sc, &topics, Some(10), Shard::ALL, 8).unwrap();
-        let b = Fleet::build(&sc, &topics, Some(10), Shard::ALL, 8).unwrap();
+        let a = Fleet::build(&sc, &topics, Some(10), Shard::ALL, 8, Codec::Json).unwrap();
+        let b = Fleet::build(&sc, &topics, Some(10), Shard::ALL, 8, Codec::Json).unwrap();
         assert_eq!(a.pools, b.pools, "same scenario and seed, same payloads");
         assert_eq!(a.devices.len(), 10);
         assert_eq!(a.devices[3].id, "m2-000003");
@@ -293,11 +458,67 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["device"], "m2-000003");
         assert!(v["readings"][0]["axes"].is_array(), "{v}");
-        let s1 = Fleet::build(&sc, &topics, Some(10), Shard { index: 1, count: 3 }, 2).unwrap();
+        let s1 = Fleet::build(
+            &sc,
+            &topics,
+            Some(10),
+            Shard { index: 1, count: 3 },
+            2,
+            Codec::Json,
+        )
+        .unwrap();
         let idx: Vec<u64> = s1.devices.iter().map(|d| d.index).collect();
         assert_eq!(idx, vec![1, 4, 7]);
-        let own = Fleet::build(&sc, &topics, None, Shard::ALL, 2).unwrap();
+        let own = Fleet::build(&sc, &topics, None, Shard::ALL, 2, Codec::Json).unwrap();
         assert_eq!(own.devices[0].id, "m1");
+    }
+
+    #[test]
+    fn sparkplug_ddata_is_the_edge_nodes_own_with_stamps() {
+        let sc = fabtwin_sim::scenario::from_str(TEMPLATE, "t.ron").unwrap();
+        let topics = Topics::default();
+        let f = Fleet::build(&sc, &topics, Some(4), Shard::ALL, 4, Codec::Sparkplug).unwrap();
+        let d = &f.devices[1];
+        assert_eq!(d.topic, "spBv1.0/s/DDATA/m2-000001/m2-000001");
+        let (group, edge, schema) = d.sparkplug.clone().unwrap();
+        // The edge node births the device, then builds a DDATA from the same metrics.
+        let mut node = EdgeNode::new(&group, &edge).unwrap();
+        node.on_connect();
+        node.nbirth(5).unwrap();
+        let dbirth = decode_payload(&node.dbirth(&schema, 5).unwrap().payload).unwrap();
+        assert!(
+            dbirth
+                .metrics
+                .iter()
+                .any(|m| m.name.as_deref() == Some(SENT_NS_METRIC))
+        );
+        let tail = &f.pools[d.pool][2];
+        let mut stamp = SparkplugStamp::new();
+        let sent_ns = 1_767_225_600_123_456_789;
+        stamp.set(sent_ns, 2, 77);
+        let mut ours = Vec::new();
+        stamp.encode(&mut ours);
+        ours.extend_from_slice(tail);
+        assert_eq!(ours.len(), stamp.encoded_len() + tail.len());
+        let mut metrics = decode_payload(&ours).unwrap().metrics;
+        for m in &mut metrics[..2] {
+            m.timestamp = Some(sent_ns / 1_000_000);
+        }
+        let theirs = node
+            .ddata(&edge, metrics, false, sent_ns / 1_000_000)
+            .unwrap();
+        assert_eq!(
+            decode_payload(&theirs.payload).unwrap(),
+            decode_payload(&ours).unwrap()
+        );
+        assert_eq!(parse_sparkplug_stamps(&ours), Some((77, sent_ns)));
+        assert_eq!(decode_payload(&ours).unwrap().seq, Some(2));
+        // Pools hold real, varying telemetry and no `fabtwin/seq` of their own.
+        let p0 = decode_payload(&f.pools[d.pool][0]).unwrap();
+        assert!(p0.metrics.len() > 3);
+        assert!(device_seq(&p0).is_none());
+        assert_ne!(f.pools[d.pool][0], f.pools[d.pool][1]);
+        assert_eq!(parse_sparkplug_stamps(b"{}"), None);
     }
 
     #[test]

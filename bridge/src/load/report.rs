@@ -244,6 +244,9 @@ impl LoadReport {
             if r.qos != m.qos {
                 return Err(what("qos"));
             }
+            if r.codec != m.codec {
+                return Err(what("codec"));
+            }
             if r.shard_count != m.shard_count || r.fleet_devices != m.fleet_devices {
                 return Err(what("shard count or fleet size"));
             }
@@ -320,11 +323,12 @@ impl LoadReport {
         let p = &self.publish;
         let c = &self.sessions;
         s += &format!(
-            "load: {} devices (shards {:?} of {}) -> {}, QoS {}, {} B payloads\n",
+            "load: {} devices (shards {:?} of {}) -> {}, {}, QoS {}, {} B payloads\n",
             self.devices,
             self.shards,
             self.shard_count,
             self.broker,
+            self.codec,
             self.qos,
             self.payload_mean_bytes.round()
         );

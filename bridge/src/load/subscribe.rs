@@ -9,11 +9,10 @@ use std::time::Duration;
 use bytes::BytesMut;
 use hdrhistogram::Histogram;
 use rumqttc::mqttbytes::v4::{Packet, SubscribeReasonCode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
 
 use super::engine::{Shared, open, unix_ns};
-use super::pool::parse_stamps;
+use super::pool::{Codec, parse_sparkplug_stamps, parse_stamps};
 use super::report;
 use super::wire;
 
@@ -79,7 +78,7 @@ pub(super) async fn subscriber(
         .collect();
     let mut rbuf = BytesMut::new();
     let id = format!("{}-sub{}-{}", s.client_prefix, s.shard.index, k);
-    let mut stream = match open(&shared, k, &id, &mut rbuf).await {
+    let mut stream = match open(&shared, k, &id, None, &mut rbuf).await {
         Ok(st) => st,
         Err(e) => {
             let _ = ready.send(Err(e));
@@ -97,7 +96,7 @@ pub(super) async fn subscriber(
         wire::subscribe(&mut out, (c + 1) as u16, chunk, s.qos);
     }
     let deadline = Instant::now() + s.connect_timeout;
-    if let Err(e) = stream.write_all(&out).await {
+    if let Err(e) = stream.send(&out).await {
         let _ = ready.send(Err(wire::io_reason(&e, "SUBSCRIBE")));
         return res;
     }
@@ -137,6 +136,12 @@ pub(super) async fn subscriber(
     let mut stop = shared.stop.clone();
     let mut acks: Vec<u8> = Vec::new();
     let mut last_p99 = Instant::now();
+    // Subscriptions name the devices' telemetry (Sparkplug: DDATA) topics only,
+    // so births and deaths never arrive here.
+    let stamps = match fleet.codec {
+        Codec::Json => parse_stamps,
+        Codec::Sparkplug => parse_sparkplug_stamps,
+    };
     let handle = |p: rumqttc::mqttbytes::v4::Publish, res: &mut SubResult, acks: &mut Vec<u8>| {
         let now = unix_ns();
         if p.pkid != 0 {
@@ -144,7 +149,7 @@ pub(super) async fn subscriber(
         }
         res.received += 1;
         if let (Some(&slot), Some((seq, sent))) =
-            (by_topic.get(p.topic.as_str()), parse_stamps(&p.payload))
+            (by_topic.get(p.topic.as_str()), stamps(&p.payload))
         {
             res.hist
                 .saturating_record(now.saturating_sub(sent).clamp(1, report::MAX_NS));
@@ -159,7 +164,7 @@ pub(super) async fn subscriber(
     }
     loop {
         if !acks.is_empty() {
-            if let Err(e) = stream.write_all(&acks).await {
+            if let Err(e) = stream.send(&acks).await {
                 res.lost = Some(wire::io_reason(&e, "acking"));
                 break;
             }
@@ -196,7 +201,7 @@ pub(super) async fn subscriber(
             }
         }
     }
-    let _ = stream.write_all(&wire::DISCONNECT).await;
+    let _ = stream.send(&wire::DISCONNECT).await;
     res
 }
 

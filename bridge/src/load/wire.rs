@@ -6,7 +6,7 @@
 use bytes::BytesMut;
 use rumqttc::mqttbytes::QoS;
 use rumqttc::mqttbytes::v4::{
-    Connect, ConnectReturnCode, Login, Packet, Subscribe, SubscribeFilter,
+    Connect, ConnectReturnCode, LastWill, Login, Packet, Subscribe, SubscribeFilter,
 };
 
 use super::pool::{payload_len, write_payload};
@@ -17,9 +17,17 @@ pub const MAX_PACKET: usize = 1 << 20;
 /// Keep-alive announced in CONNECT, seconds; sessions ping at half of it.
 pub const KEEP_ALIVE_S: u16 = 60;
 
-/// Appends a CONNECT packet.
-pub fn connect(out: &mut BytesMut, client_id: &str, login: Option<(&str, &str)>) {
+/// Appends a CONNECT packet, with a will `(topic, payload)` at QoS 1, not retained.
+pub fn connect(
+    out: &mut BytesMut,
+    client_id: &str,
+    login: Option<(&str, &str)>,
+    will: Option<(&str, &[u8])>,
+) {
     let mut c = Connect::new(client_id);
+    if let Some((topic, payload)) = will {
+        c.last_will = Some(LastWill::new(topic, payload, QoS::AtLeastOnce, false));
+    }
     c.keep_alive = KEEP_ALIVE_S;
     c.clean_session = true;
     if let Some((u, p)) = login {
@@ -63,6 +71,14 @@ pub fn publish(
     sent_ns: u64,
 ) -> usize {
     let plen = payload_len(head, tail, seq, sent_ns);
+    publish_header(out, topic, pkid, plen);
+    write_payload(out, head, tail, seq, sent_ns);
+    plen
+}
+
+/// Appends a PUBLISH's fixed header, topic and packet id for a payload of
+/// `plen` bytes (`pkid` 0 means QoS 0); the payload follows.
+pub fn publish_header(out: &mut Vec<u8>, topic: &[u8], pkid: u16, plen: usize) {
     let qos1 = pkid != 0;
     let remaining = 2 + topic.len() + if qos1 { 2 } else { 0 } + plen;
     out.push(if qos1 { 0x32 } else { 0x30 });
@@ -83,8 +99,6 @@ pub fn publish(
     if qos1 {
         out.extend_from_slice(&pkid.to_be_bytes());
     }
-    write_payload(out, head, tail, seq, sent_ns);
-    plen
 }
 
 /// Reads every complete packet from `buf`; Err names what was malformed.
@@ -124,6 +138,8 @@ pub fn io_reason(e: &std::io::Error, phase: &str) -> String {
         (_, K::UnexpectedEof) => format!("{phase}: closed by broker"),
         (_, K::BrokenPipe) => format!("{phase}: closed by broker"),
         (_, K::TimedOut) => format!("{phase}: timed out"),
+        // TLS: rustls says what failed (certificate, alert from the broker).
+        (_, K::InvalidData) => format!("{phase}: {e}"),
         _ => format!("{phase}: {}", e.kind()),
     }
 }
