@@ -11,9 +11,9 @@ use hdrhistogram::Histogram;
 use rumqttc::mqttbytes::v4::{Packet, SubscribeReasonCode};
 use tokio::time::{Instant, timeout_at};
 
-use super::engine::{Shared, open, unix_ns};
 use super::pool::{Codec, parse_sparkplug_stamps, parse_stamps};
 use super::report;
+use super::state::{Shared, open, unix_ns};
 use super::wire;
 
 /// Exact per-device accounting from sequence numbers.
