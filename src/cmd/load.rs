@@ -73,21 +73,9 @@ pub struct LoadArgs {
     /// each good for about 28k ports. Loopback brokers only.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=250))]
     pub source_addrs: u8,
-    /// MQTT username; the password comes from FABTWIN_MQTT_PASSWORD or --password-file.
-    #[arg(long)]
-    pub username: Option<String>,
-    /// mqtts://: PEM file of the CA that signed the broker's certificate.
-    #[arg(long, value_name = "FILE")]
-    pub ca: Option<PathBuf>,
-    /// mqtts://: PEM client certificate (chain), with --key; every session presents it.
-    #[arg(long, value_name = "FILE", requires = "key")]
-    pub cert: Option<PathBuf>,
-    /// mqtts://: PEM private key of --cert.
-    #[arg(long, value_name = "FILE", requires = "cert")]
-    pub key: Option<PathBuf>,
-    /// File holding the MQTT password (first line).
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
+    /// Credentials and TLS (every session uses the same identity).
+    #[command(flatten)]
+    pub auth: super::mqtt::AuthArgs,
     /// QoS 1: unacknowledged publishes per session before it waits.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=65535))]
     pub inflight: u32,
@@ -197,22 +185,13 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         None => fabtwin_sim::scenario::from_str(DEFAULT_TEMPLATE, "quickstart (built in)")
             .context("the built-in template is valid")?,
     };
-    let password = match (&a.password_file, std::env::var("FABTWIN_MQTT_PASSWORD")) {
-        (Some(f), _) => Some(super::mqtt::password_file(f, "--password-file")?),
-        (None, Ok(p)) => Some(p),
-        (None, Err(_)) => None,
-    };
-    let login = match (&a.username, password) {
-        (Some(u), Some(p)) => Some((u.clone(), p)),
-        (Some(_), None) => {
-            return Err(BadInput(
-                "--username needs a password: set FABTWIN_MQTT_PASSWORD or give --password-file"
-                    .into(),
-            )
-            .into());
-        }
-        (None, _) => None,
-    };
+    if a.auth.credentials.is_some() {
+        return Err(BadInput(
+            "--credentials is for run and verify (a session per provisioned identity); load sessions share one identity: give --username and --password-file".into(),
+        )
+        .into());
+    }
+    let login = super::mqtt::login(&a.auth)?;
     let topics = Topics::new(&a.topic_root);
     let fleet = Fleet::build(
         &scenario,
@@ -256,7 +235,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         }
         BrokerUrl::Tcp { host, port } => (resolve(host, *port)?, None, None),
         BrokerUrl::Tls { host, port } => {
-            let Some(ca) = &a.ca else {
+            let Some(ca) = &a.auth.ca else {
                 return Err(BadInput(format!(
                     "--broker {}: mqtts:// needs --ca FILE (the CA that signed the broker's certificate)",
                     a.broker
@@ -268,7 +247,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
                     .map_err(|e| BadInput(format!("{flag} {}: cannot read: {e}", p.display())))
             };
             let ca_pem = read("--ca", ca)?;
-            let client = match (&a.cert, &a.key) {
+            let client = match (&a.auth.cert, &a.auth.key) {
                 (Some(c), Some(k)) => Some((read("--cert", c)?, read("--key", k)?)),
                 _ => None,
             };
@@ -279,8 +258,8 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
             )
             .map_err(|e| {
                 let file = match &e {
-                    TlsError::Cert(_) => a.cert.as_deref(),
-                    TlsError::Key(_) => a.key.as_deref(),
+                    TlsError::Cert(_) => a.auth.cert.as_deref(),
+                    TlsError::Key(_) => a.auth.key.as_deref(),
                     TlsError::Ca(_) => Some(ca.as_path()),
                     _ => None,
                 };
@@ -292,7 +271,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
             (resolve(host, *port)?, Some(tls), None)
         }
     };
-    if tls.is_none() && (a.ca.is_some() || a.cert.is_some()) {
+    if tls.is_none() && (a.auth.ca.is_some() || a.auth.cert.is_some()) {
         return Err(BadInput(format!(
             "--ca/--cert/--key apply to mqtts:// brokers, not {}",
             a.broker

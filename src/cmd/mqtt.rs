@@ -76,6 +76,26 @@ pub fn password_file(path: &Path, flag: &str) -> Result<String, BadInput> {
         .to_string())
 }
 
+/// Username and password from `--username` with `--password-file` or
+/// FABTWIN_MQTT_PASSWORD (never from argv).
+pub fn login(auth: &AuthArgs) -> Result<Option<(String, String)>, BadInput> {
+    let password = match (&auth.password_file, std::env::var("FABTWIN_MQTT_PASSWORD")) {
+        (Some(f), _) => Some(password_file(f, "--password-file")?),
+        (None, Ok(p)) => Some(p),
+        (None, Err(_)) => None,
+    };
+    match (&auth.username, password) {
+        (Some(u), Some(p)) => Ok(Some((u.clone(), p))),
+        (Some(_), None) => Err(BadInput(
+            "--username needs a password: set FABTWIN_MQTT_PASSWORD or give --password-file".into(),
+        )),
+        (None, Some(_)) if auth.password_file.is_some() => {
+            Err(BadInput("--password-file needs --username".into()))
+        }
+        (None, _) => Ok(None),
+    }
+}
+
 /// Where `run` publishes: `None` for files only.
 pub struct Target {
     /// The URL as parsed.
@@ -153,24 +173,7 @@ pub fn target(
         return Ok(None);
     }
     let url = BrokerUrl::parse(broker).map_err(|e| BadInput(format!("--broker: {e}")))?;
-    let password = match (&auth.password_file, std::env::var("FABTWIN_MQTT_PASSWORD")) {
-        (Some(f), _) => Some(password_file(f, "--password-file")?),
-        (None, Ok(p)) => Some(p),
-        (None, Err(_)) => None,
-    };
-    let credentials =
-        match (&auth.username, password) {
-            (Some(u), Some(p)) => Some((u.clone(), p)),
-            (Some(_), None) => return Err(BadInput(
-                "--username needs a password: set FABTWIN_MQTT_PASSWORD or give --password-file"
-                    .into(),
-            )
-            .into()),
-            (None, Some(_)) if auth.password_file.is_some() => {
-                return Err(BadInput("--password-file needs --username".into()).into());
-            }
-            (None, _) => None,
-        };
+    let credentials = login(auth)?;
     let (host, port, tls, embedded) = match &url {
         BrokerUrl::Embedded => {
             let b = EmbeddedBroker::start(0, 10_000)?;
