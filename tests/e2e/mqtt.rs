@@ -73,6 +73,69 @@ pub fn mosquitto(config: &Path, port: u16) -> Mosquitto {
     m
 }
 
+/// What a [`recorder`] saw: every message in arrival order, and its
+/// connection errors (it keeps reconnecting through them).
+pub struct Recorder {
+    /// (topic, payload) of each message.
+    pub rx: std::sync::mpsc::Receiver<(String, Vec<u8>)>,
+    /// Connection errors, in order.
+    pub errors: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// One `()` per subscription acknowledged after the first (resubscriptions).
+    pub resubscribed: std::sync::mpsc::Receiver<()>,
+}
+
+/// A pipeline-like subscriber on its own thread: subscribes to `filter` at
+/// QoS 1 on every connect (so it follows a broker restart), and returns once
+/// the first subscription is acknowledged.
+pub fn recorder(opts: rumqttc::MqttOptions, filter: &str) -> Recorder {
+    use rumqttc::{Client, Event, Packet, QoS};
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let errs = errors.clone();
+    let filter = filter.to_string();
+    std::thread::spawn(move || {
+        let (client, mut conn) = Client::new(opts, 100);
+        for ev in conn.iter() {
+            match ev {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    let _ = client.try_subscribe(filter.clone(), QoS::AtLeastOnce);
+                }
+                Ok(Event::Incoming(Packet::SubAck(_))) => {
+                    let _ = ready_tx.send(());
+                }
+                Ok(Event::Incoming(Packet::Publish(p)))
+                    if tx.send((p.topic.clone(), p.payload.to_vec())).is_err() =>
+                {
+                    return;
+                }
+                Err(e) => {
+                    errs.lock().unwrap().push(e.to_string());
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                _ => {}
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the recording subscriber subscribed within 10 s");
+    Recorder {
+        rx,
+        errors,
+        resubscribed: ready_rx,
+    }
+}
+
+/// (device, seq) of a JSON telemetry payload.
+pub fn device_seq(payload: &[u8]) -> (String, u64) {
+    let v: serde_json::Value = serde_json::from_slice(payload).unwrap();
+    (
+        v["device"].as_str().unwrap().to_string(),
+        v["seq"].as_u64().unwrap(),
+    )
+}
+
 pub fn report(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
 }
@@ -399,7 +462,6 @@ fn broker_on(port: u16) -> Child {
 
 #[test]
 fn fabtwin_killed_while_its_broker_is_down_resumes_and_delivers_everything() {
-    use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
     use std::collections::BTreeSet;
     let dir = tempdir();
     let file = write(dir.path(), "crash.ron", CRASH);
@@ -409,38 +471,10 @@ fn fabtwin_killed_while_its_broker_is_down_resumes_and_delivers_everything() {
     let url = format!("mqtt://127.0.0.1:{port}");
 
     // A pipeline-like subscriber that reconnects and resubscribes across broker restarts.
-    let (tx, rx) = std::sync::mpsc::channel::<(String, u64)>();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        let (client, mut conn) = Client::new(MqttOptions::new("pipeline", "127.0.0.1", port), 100);
-        for ev in conn.iter() {
-            match ev {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                    let _ = client.try_subscribe("fabtwin/+/+/+/telemetry", QoS::AtLeastOnce);
-                }
-                Ok(Event::Incoming(Packet::SubAck(_))) => {
-                    let _ = ready_tx.send(());
-                }
-                Ok(Event::Incoming(Packet::Publish(p))) => {
-                    let v: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
-                    if tx
-                        .send((
-                            v["device"].as_str().unwrap().to_string(),
-                            v["seq"].as_u64().unwrap(),
-                        ))
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
-                _ => {}
-            }
-        }
-    });
-    ready_rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("subscriber ready");
+    let rec = recorder(
+        rumqttc::MqttOptions::new("pipeline", "127.0.0.1", port),
+        "fabtwin/+/+/+/telemetry",
+    );
 
     // First run, paced (2 h at 1200× = 6 s).
     let mut first = Command::new(env!("CARGO_BIN_EXE_fabtwin"))
@@ -468,9 +502,9 @@ fn fabtwin_killed_while_its_broker_is_down_resumes_and_delivers_everything() {
             Instant::now() < deadline,
             "the first messages never arrived"
         );
-        if let Ok(x) = rx.recv_timeout(Duration::from_millis(100)) {
+        if let Ok((_, p)) = rec.rx.recv_timeout(Duration::from_millis(100)) {
             received += 1;
-            seen.insert(x);
+            seen.insert(device_seq(&p));
         }
     }
     // The broker dies: the gateway keeps buffering on disk while the sim runs on.
@@ -490,9 +524,9 @@ fn fabtwin_killed_while_its_broker_is_down_resumes_and_delivers_everything() {
     }
     first.kill().unwrap();
     first.wait().unwrap();
-    while let Ok(x) = rx.try_recv() {
+    while let Ok((_, p)) = rec.rx.try_recv() {
         received += 1;
-        seen.insert(x);
+        seen.insert(device_seq(&p));
     }
     let before = seen.len();
     assert!(before < 240, "the broker died before the end");
@@ -500,7 +534,7 @@ fn fabtwin_killed_while_its_broker_is_down_resumes_and_delivers_everything() {
     // The broker is back. Without --resume the leftover buffer is refused; with it,
     // what the killed run held is delivered.
     let mut broker = broker_on(port);
-    ready_rx
+    rec.resubscribed
         .recv_timeout(Duration::from_secs(15))
         .expect("subscriber resubscribed");
     let o = fabtwin(&[
@@ -556,9 +590,9 @@ fn fabtwin_killed_while_its_broker_is_down_resumes_and_delivers_everything() {
             "still missing {} of 240 after the resumed run",
             240 - seen.len()
         );
-        if let Ok(x) = rx.recv_timeout(Duration::from_millis(100)) {
+        if let Ok((_, p)) = rec.rx.recv_timeout(Duration::from_millis(100)) {
             received += 1;
-            seen.insert(x);
+            seen.insert(device_seq(&p));
         }
     }
     let _ = broker.kill();
@@ -724,7 +758,6 @@ fn buffer_ttl_expires_stale_outage_data_and_the_counts_still_add_up() {
 
 #[test]
 fn heartbeats_come_on_their_grid_and_stop_while_the_gateway_is_offline() {
-    use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
     let dir = tempdir();
     let scenario = TWO_MACHINES.replace("OVERFLOW", "DropOldest").replace(
         "publish_interval: \"1m\",",
@@ -732,33 +765,10 @@ fn heartbeats_come_on_their_grid_and_stop_while_the_gateway_is_offline() {
     );
     let file = write(dir.path(), "beat.ron", &scenario);
     let (mut broker, port) = fabtwin_broker();
-    let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        let (client, mut conn) = Client::new(MqttOptions::new("beats", "127.0.0.1", port), 100);
-        for ev in conn.iter() {
-            match ev {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                    let _ = client.try_subscribe("fabtwin/+/+/heartbeat", QoS::AtLeastOnce);
-                }
-                Ok(Event::Incoming(Packet::SubAck(_))) => {
-                    let _ = ready_tx.send(());
-                }
-                Ok(Event::Incoming(Packet::Publish(p)))
-                    if tx
-                        .send(serde_json::from_slice(&p.payload).unwrap())
-                        .is_err() =>
-                {
-                    return;
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
-                _ => {}
-            }
-        }
-    });
-    ready_rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("subscribed");
+    let rec = recorder(
+        rumqttc::MqttOptions::new("beats", "127.0.0.1", port),
+        "fabtwin/+/+/heartbeat",
+    );
     let out = dir.path().join("o");
     let o = fabtwin(&[
         "run",
@@ -770,8 +780,8 @@ fn heartbeats_come_on_their_grid_and_stop_while_the_gateway_is_offline() {
     ]);
     assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
     let mut beats = Vec::new();
-    while let Ok(b) = rx.recv_timeout(Duration::from_millis(500)) {
-        beats.push(b);
+    while let Ok((_, b)) = rec.rx.recv_timeout(Duration::from_millis(500)) {
+        beats.push(serde_json::from_slice::<serde_json::Value>(&b).unwrap());
     }
     let _ = broker.kill();
     let _ = broker.wait();

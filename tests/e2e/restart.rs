@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::mqtt::{free_port, mosquitto, report};
+use super::mqtt::{device_seq, free_port, mosquitto, recorder, report};
 use super::{tempdir, text, write};
 
 /// Two devices, one message each per sim minute, 2 h (240 messages); paced at
@@ -23,7 +23,6 @@ const RESTART: &str = r#"Scenario(name: "restart", duration: "2h", acquisition: 
 
 #[test]
 fn mosquitto_killed_and_restarted_with_persistence_loses_nothing_at_qos1() {
-    use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
     let dir = tempdir();
     let file = write(dir.path(), "restart.ron", RESTART);
     let port = free_port();
@@ -48,38 +47,9 @@ fn mosquitto_killed_and_restarted_with_persistence_loses_nothing_at_qos1() {
 
     // The pipeline: a persistent session at QoS 1, so the broker queues for it while
     // it is away and hands the queue over after the restart.
-    let (tx, rx) = std::sync::mpsc::channel::<(String, u64)>();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        let mut o = MqttOptions::new("pipeline-restart", "127.0.0.1", port);
-        o.set_clean_session(false);
-        let (client, mut conn) = Client::new(o, 100);
-        for ev in conn.iter() {
-            match ev {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                    let _ = client.try_subscribe("fabtwin/+/+/+/telemetry", QoS::AtLeastOnce);
-                }
-                Ok(Event::Incoming(Packet::SubAck(_))) => {
-                    let _ = ready_tx.send(());
-                }
-                Ok(Event::Incoming(Packet::Publish(p))) => {
-                    let v: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
-                    let id = (
-                        v["device"].as_str().unwrap().to_string(),
-                        v["seq"].as_u64().unwrap(),
-                    );
-                    if tx.send(id).is_err() {
-                        return;
-                    }
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
-                _ => {}
-            }
-        }
-    });
-    ready_rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("subscriber ready");
+    let mut opts = rumqttc::MqttOptions::new("pipeline-restart", "127.0.0.1", port);
+    opts.set_clean_session(false);
+    let rec = recorder(opts, "fabtwin/+/+/+/telemetry");
 
     let out = dir.path().join("o");
     let run = Command::new(env!("CARGO_BIN_EXE_fabtwin"))
@@ -101,8 +71,8 @@ fn mosquitto_killed_and_restarted_with_persistence_loses_nothing_at_qos1() {
     let mut copies: BTreeMap<(String, u64), u64> = BTreeMap::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     let take = |copies: &mut BTreeMap<(String, u64), u64>, wait: Duration| {
-        if let Ok(x) = rx.recv_timeout(wait) {
-            *copies.entry(x).or_default() += 1;
+        if let Ok((_, p)) = rec.rx.recv_timeout(wait) {
+            *copies.entry(device_seq(&p)).or_default() += 1;
         }
     };
     // Mid-run (about a third of the way): SIGKILL, a second of silence, restart.

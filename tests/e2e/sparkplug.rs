@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
-use super::mqtt::{fabtwin_broker, report};
+use super::mqtt::{fabtwin_broker, recorder, report};
 use super::{fabtwin, tempdir, text, write};
 
 const DECODER: &str = include_str!("../../bridge/src/codec/sparkplug/decode.py");
@@ -63,44 +63,14 @@ fn metric<'a>(p: &'a Json, name: &str) -> Option<&'a Json> {
 
 #[test]
 fn sparkplug_b_births_data_deaths_and_historical_drain_follow_the_state_rules() {
-    use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
     let dir = tempdir();
     let file = write(dir.path(), "spb.ron", SPARKPLUG);
     let (mut broker, port) = fabtwin_broker();
 
     // An independent host application: records every Sparkplug message in arrival order.
-    let (tx, rx) = std::sync::mpsc::channel::<(String, Vec<u8>)>();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
-    let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let errs = errors.clone();
-    let mut opts = MqttOptions::new("host-app", "127.0.0.1", port);
+    let mut opts = rumqttc::MqttOptions::new("host-app", "127.0.0.1", port);
     opts.set_max_packet_size(1 << 20, 1 << 20);
-    std::thread::spawn(move || {
-        let (client, mut conn) = Client::new(opts, 100);
-        for ev in conn.iter() {
-            match ev {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                    let _ = client.try_subscribe("spBv1.0/#", QoS::AtLeastOnce);
-                }
-                Ok(Event::Incoming(Packet::SubAck(_))) => {
-                    let _ = ready_tx.send(());
-                }
-                Ok(Event::Incoming(Packet::Publish(p)))
-                    if tx.send((p.topic.clone(), p.payload.to_vec())).is_err() =>
-                {
-                    return;
-                }
-                Err(e) => {
-                    errs.lock().unwrap().push(e.to_string());
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                _ => {}
-            }
-        }
-    });
-    ready_rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("host application subscribed");
+    let rec = recorder(opts, "spBv1.0/#");
 
     let out = dir.path().join("o");
     let o = fabtwin(&[
@@ -126,13 +96,13 @@ fn sparkplug_b_births_data_deaths_and_historical_drain_follow_the_state_rules() 
     let mut msgs: Vec<(String, Vec<u8>)> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        match rx.recv_timeout(Duration::from_millis(500)) {
+        match rec.rx.recv_timeout(Duration::from_millis(500)) {
             Ok(x) => msgs.push(x),
             Err(_) if msgs.iter().filter(|(t, _)| t.contains("/NDEATH/")).count() >= 2 => break,
             Err(_) => assert!(
                 Instant::now() < deadline,
                 "no final NDEATH arrived (host errors {:?}): {:?}",
-                errors.lock().unwrap(),
+                rec.errors.lock().unwrap(),
                 msgs.iter()
                     .map(|(t, _)| t.as_str())
                     .collect::<Vec<_>>()
