@@ -51,6 +51,8 @@ pub enum Command {
     Baseline(Box<crate::cmd::baseline::BaselineArgs>),
     /// Load-test a broker with the simulated fleet's real telemetry.
     Load(Box<crate::cmd::load::LoadArgs>),
+    /// The interactive 3D twin: simulate and show a scenario, or mirror a broker (feature `view`).
+    View(Box<crate::cmd::view::ViewArgs>),
     /// Run fabtwin's MQTT broker in the foreground (for tests that kill and restart a broker).
     Broker(BrokerArgs),
 }

@@ -16,6 +16,7 @@ pub mod codec;
 pub mod dataset;
 pub mod files;
 pub mod load;
+pub mod mirror;
 pub mod mqtt;
 pub mod predictions;
 pub mod provision;

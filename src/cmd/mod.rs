@@ -14,6 +14,7 @@ mod run;
 pub mod scenario;
 pub mod score;
 mod verify;
+pub mod view;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Score(a) => score::score(*a),
         Command::Baseline(a) => baseline::baseline(*a),
         Command::Load(a) => load::load(*a),
+        Command::View(a) => view::view(*a),
         Command::Broker(a) => {
             let b = fabtwin_bridge::mqtt::broker::EmbeddedBroker::start(a.port, a.max_connections)?;
             println!("listening on mqtt://{}", b.addr());

@@ -22,7 +22,7 @@ use fabtwin_bridge::report::{
 };
 use fabtwin_bridge::topics::Topics;
 use fabtwin_sim::device::Fidelity;
-use fabtwin_sim::world::World;
+use fabtwin_sim::world::{Step, World};
 
 use super::mqtt::{Speed, Target};
 use crate::cli::{Format, RunArgs};
@@ -215,15 +215,8 @@ async fn simulate(
             tokio::time::sleep_until(wall0 + Duration::from_secs_f64(step.t.as_secs_f64() / f))
                 .await;
         }
-        let sc = world.scenario();
         if let Some(f) = fleet.as_mut() {
-            f.apply_network(sc, step.t).await;
-            f.heartbeat(sc, step.t).await;
-            let commands = f.take_commands();
-            for (machine, payload) in commands {
-                let reply = command(world, f, machine, &payload, step.t);
-                f.reply(world.scenario(), machine, &reply).await;
-            }
+            on_wire(world, f, &step).await;
         }
         let sc = world.scenario();
         for m in &step.telemetry {
@@ -232,9 +225,6 @@ async fn simulate(
             totals.readings += m.readings.len() as u64;
             totals.telemetry_bytes += msg.payload.len() as u64;
             files.telemetry.line(&envelope(&msg.topic, &msg.payload))?;
-            if let Some(f) = fleet.as_mut() {
-                f.send(sc, m, wall_ns()).await;
-            }
         }
         for r in &step.truth {
             files.truth.line(&json::truth(sc, r))?;
@@ -317,6 +307,23 @@ pub fn verify_filters(scenario: &fabtwin_sim::scenario::Scenario, topics: &Topic
 }
 
 /// Carries out one device command at sim time `t` and says what happened.
+/// What one sim instant does on the wire: the link's network faults,
+/// heartbeats, commands that arrived (applied to the world and replied to),
+/// then the instant's telemetry.
+pub(crate) async fn on_wire(world: &mut World, fleet: &mut Fleet, step: &Step) {
+    let sc = world.scenario();
+    fleet.apply_network(sc, step.t).await;
+    fleet.heartbeat(sc, step.t).await;
+    for (machine, payload) in fleet.take_commands() {
+        let reply = command(world, fleet, machine, &payload, step.t);
+        fleet.reply(world.scenario(), machine, &reply).await;
+    }
+    let sc = world.scenario();
+    for m in &step.telemetry {
+        fleet.send(sc, m, wall_ns()).await;
+    }
+}
+
 fn command(
     world: &mut World,
     fleet: &mut Fleet,

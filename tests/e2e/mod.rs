@@ -10,6 +10,7 @@ mod run;
 mod score;
 mod sparkplug;
 mod verify;
+mod view;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
