@@ -42,6 +42,9 @@ pub struct ViewArgs {
     /// Frames to render before the screenshot, or before exiting without one.
     #[arg(long)]
     pub frames: Option<u32>,
+    /// Open this machine's panel at start (e.g. for a screenshot).
+    #[arg(long, value_name = "DEVICE")]
+    pub select: Option<String>,
     /// Window size in pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1280x720")]
     pub size: String,
@@ -127,6 +130,17 @@ mod with_twin {
             Some(p) => Some(super::super::scenario::load(p)?.0),
             None => None,
         };
+        if let (Some(id), Some(sc)) = (&args.select, &scenario)
+            && sc.machine_index(id).is_none()
+        {
+            let known: Vec<&str> = sc.machines.iter().map(|m| m.id.as_str()).collect();
+            return Err(BadInput(format!(
+                "--select: no machine `{id}` in {} (known: {})",
+                sc.name,
+                known.join(", ")
+            ))
+            .into());
+        }
         let factor = match super::super::mqtt::speed(&args.speed)? {
             Speed::Factor(f) => f,
             Speed::Max => return Err(BadInput(
@@ -221,6 +235,9 @@ mod with_twin {
         if simulate {
             app.insert_resource(inspect::PaceControl(pace.clone()));
         }
+        if let Some(id) = &args.select {
+            app.insert_resource(control::Selection(Some(id.clone())));
+        }
         if let Some(path) = &args.screenshot {
             app.add_plugins(shot::ShotPlugin {
                 path: path.clone(),
@@ -269,6 +286,7 @@ mod with_twin {
             }
             crate::cmd::run::on_wire(&mut world, &mut fleet, &step).await;
         }
+        pace.end_at(world.scenario().duration.as_secs_f64());
         let _ = stop.await;
         fleet.finish(Duration::from_secs(5)).await;
         Ok(())

@@ -156,10 +156,14 @@ fn overview(ui: &mut egui::Ui, twin: &Twin, inbox: Option<&Inbox>, pace: Option<
     if let Some(pace) = pace {
         ui.separator();
         let (factor, paused) = pace.0.get();
+        let state = match (pace.0.end(), paused) {
+            (Some(_), _) => " · run finished",
+            (None, true) => " · paused",
+            (None, false) => "",
+        };
         ui.label(format!(
-            "sim time {:.2} h · ×{factor}{}",
-            pace.0.sim_now() / 3600.0,
-            if paused { " · paused" } else { "" }
+            "sim time {:.2} h · ×{factor}{state}",
+            pace.0.sim_now() / 3600.0
         ));
         ui.horizontal_wrapped(|ui| {
             if ui.selectable_label(paused, "⏸ pause").clicked() {

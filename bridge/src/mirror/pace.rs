@@ -17,15 +17,17 @@ struct Anchor {
     sim: f64,
     factor: f64,
     paused: bool,
+    end: f64,
 }
 
 impl Anchor {
     fn sim_at(&self, wall: Instant) -> f64 {
-        if self.paused {
+        let t = if self.paused {
             self.sim
         } else {
             self.sim + wall.saturating_duration_since(self.wall).as_secs_f64() * self.factor
-        }
+        };
+        t.min(self.end)
     }
 }
 
@@ -45,6 +47,7 @@ impl Pace {
                 sim: 0.0,
                 factor: factor.max(1e-9),
                 paused: false,
+                end: f64::INFINITY,
             }),
             changed: Notify::new(),
         }
@@ -65,6 +68,17 @@ impl Pace {
         a.paused = paused;
         drop(a);
         self.changed.notify_waiters();
+    }
+
+    /// Stops the clock at sim time `end` (the end of the run): what is shown
+    /// then stays as the run left it instead of ageing.
+    pub fn end_at(&self, end: f64) {
+        self.anchor().end = end;
+    }
+
+    /// Sim time the clock stops at, if the run has ended.
+    pub fn end(&self) -> Option<f64> {
+        Some(self.anchor().end).filter(|e| e.is_finite())
     }
 
     /// Current speed factor and whether it is paused.
@@ -132,6 +146,8 @@ mod tests {
         assert!(!waiting.is_finished(), "paused: sim time does not advance");
         assert_eq!(pace.sim_now(), held);
         assert_eq!(pace.get(), (1000.0, true));
+        pace.end_at(held);
+        assert_eq!(pace.end(), Some(held));
         pace.set(1000.0, false);
         tokio::time::timeout(Duration::from_secs(5), waiting)
             .await
