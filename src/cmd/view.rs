@@ -226,6 +226,7 @@ mod with_twin {
         .add_plugins(fabtwin_twins::TwinLogicPlugins)
         .add_plugins((
             looks::LooksPlugin,
+            fabtwin_twins::flow::FlowPlugin,
             camera::CameraPlugin,
             inspect::InspectPlugin,
         ))

@@ -11,6 +11,7 @@
 //! | [`layout::LayoutPlugin`] | one entity per machine from the scenario's layout (and any device that announces itself) |
 //! | [`health::HealthPlugin`] | each machine's [`health::MachineHealth`] from `Twin` |
 //! | [`control::FaultControlPlugin`] | selection and fault commands published on the device's command topic |
+//! | [`flow::FlowPlugin`] | moving parts, conveyors and stations of material-flow lines (needs rendering) |
 //! | [`looks::LooksPlugin`] | meshes, health colours, offline markers, turning rotors, labels, lights (needs rendering) |
 //! | [`camera::CameraPlugin`] | orbit, pan and zoom |
 //! | [`inspect::InspectPlugin`] | egui panels: the selected machine with live charts and fault buttons, alerts, time controls |
@@ -22,6 +23,7 @@
 
 pub mod camera;
 pub mod control;
+pub mod flow;
 pub mod health;
 pub mod inspect;
 pub mod layout;
