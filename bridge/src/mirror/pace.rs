@@ -146,12 +146,16 @@ mod tests {
         assert!(!waiting.is_finished(), "paused: sim time does not advance");
         assert_eq!(pace.sim_now(), held);
         assert_eq!(pace.get(), (1000.0, true));
-        pace.end_at(held);
-        assert_eq!(pace.end(), Some(held));
         pace.set(1000.0, false);
         tokio::time::timeout(Duration::from_secs(5), waiting)
             .await
             .expect("resumed")
             .unwrap();
+        // After the run's end the clock stands still.
+        let end = pace.sim_now();
+        pace.end_at(end);
+        assert_eq!(pace.end(), Some(end));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(pace.sim_now(), end);
     }
 }

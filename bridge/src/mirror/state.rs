@@ -404,13 +404,7 @@ impl TwinState {
                     .entry(gw.to_string())
                     .or_default()
                     .last_heartbeat = Some(now);
-                let devices: Vec<String> = self
-                    .devices
-                    .iter()
-                    .filter(|(_, d)| d.gateway == *gw)
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                for id in devices {
+                for id in self.devices_of(gw) {
                     if let Some(d) = self.devices.get_mut(&id) {
                         d.last_seen = Some(now);
                     }
@@ -462,6 +456,14 @@ impl TwinState {
             *c.entry(d.health()).or_insert(0) += 1;
         }
         c
+    }
+
+    fn devices_of(&self, gw: &str) -> Vec<String> {
+        self.devices
+            .iter()
+            .filter(|(_, d)| d.gateway == gw)
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     fn device(&mut self, site: &str, gw: &str, dev: &str) -> &mut DeviceState {
@@ -647,13 +649,7 @@ impl TwinState {
     fn gateway_status(&mut self, gw: &str, payload: &[u8], now: f64) -> Result<Applied, String> {
         let online = Self::presence(payload)?;
         self.gateways.entry(gw.to_string()).or_default().online = Some(online);
-        let devices: Vec<String> = self
-            .devices
-            .iter()
-            .filter(|(_, d)| d.gateway == gw)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in devices {
+        for id in self.devices_of(gw) {
             if online {
                 if let Some(d) = self.devices.get_mut(&id) {
                     d.last_seen = Some(now);
