@@ -142,14 +142,14 @@ fn setup(
     bodies.insert(
         "motor",
         (
-            meshes.add(Cylinder::new(0.45, 1.3)),
+            meshes.add(Cylinder::new(0.45, 1.3).mesh().resolution(16)),
             Vec3::new(0.0, 0.5, 0.7),
         ),
     );
     bodies.insert(
         "pump",
         (
-            meshes.add(Cylinder::new(0.6, 0.6)),
+            meshes.add(Cylinder::new(0.6, 0.6).mesh().resolution(16)),
             Vec3::new(0.0, 0.6, 0.35),
         ),
     );
@@ -163,7 +163,7 @@ fn setup(
     bodies.insert(
         "spindle",
         (
-            meshes.add(Cylinder::new(0.35, 1.6)),
+            meshes.add(Cylinder::new(0.35, 1.6).mesh().resolution(16)),
             Vec3::new(0.0, 1.7, 0.0),
         ),
     );
