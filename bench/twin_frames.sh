@@ -17,7 +17,7 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 cargo build "${flags[@]}" --quiet --features view
 bin="./target/$profile/fabtwin"
-"$bin" new --machines 1000 --per-line 40 --duration 8h -o "$out/m1000.ron" >/dev/null
+"$bin" new --machines 1000 --per-line 40 --duration 8h -o "$out/m1000.ron" >/dev/null 2>&1
 for sc in scenarios/quickstart.ron scenarios/line50.ron "$out/m1000.ron"; do
   for size in 1280x720 640x360; do
     printf '%-20s %-9s ' "$(basename "$sc")" "$size"
