@@ -121,7 +121,7 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let seconds = started.elapsed().as_secs_f64();
 
     let scenario = world.scenario();
-    let verdicts = fabtwin_sim::expect::evaluate(scenario, world.summary());
+    let verdicts = fabtwin_sim::expect::evaluate(scenario, world.summary(), &world.flow_summary());
     let facts = RunFacts {
         file: &args.scenario.display().to_string(),
         text: &text,
