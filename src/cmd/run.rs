@@ -18,7 +18,8 @@ use fabtwin_bridge::files::{JsonLines, write_atomic};
 use fabtwin_bridge::mqtt::fleet::Fleet;
 use fabtwin_bridge::mqtt::verify::{Subscriber, wall_ns};
 use fabtwin_bridge::report::{
-    ExpectationReport, GatewayOffline, MqttReport, RunFacts, RunReport, Totals, VerifyReport, Wall,
+    ExpectationReport, GatewayOffline, LineReport, MqttReport, RunFacts, RunReport, Totals,
+    VerifyReport, Wall,
 };
 use fabtwin_bridge::topics::Topics;
 use fabtwin_sim::device::Fidelity;
@@ -45,6 +46,8 @@ fn envelope(topic: &str, payload: &[u8]) -> Vec<u8> {
 struct Files {
     telemetry: JsonLines,
     truth: JsonLines,
+    /// Jam onsets and clears of flow lines; only when the scenario has flow lines.
+    flow_truth: Option<JsonLines>,
 }
 
 pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
@@ -92,6 +95,11 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let mut files = Files {
         telemetry: JsonLines::create(&out.join("telemetry.jsonl"))?,
         truth: JsonLines::create(&out.join("truth.jsonl"))?,
+        flow_truth: if scenario.flow.is_empty() {
+            None
+        } else {
+            Some(JsonLines::create(&out.join("flow_truth.jsonl"))?)
+        },
     };
     let total_s = scenario.duration.as_secs_f64();
     let bar = progress(total_s as u64, quiet);
@@ -118,6 +126,9 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     files.telemetry.finish()?;
     files.truth.finish()?;
+    if let Some(f) = files.flow_truth.take() {
+        f.finish()?;
+    }
     let seconds = started.elapsed().as_secs_f64();
 
     let scenario = world.scenario();
@@ -137,6 +148,7 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         },
     };
     let mut report = RunReport::new(scenario, world.summary(), &verdicts, facts);
+    report.flow = LineReport::all(scenario, &world.flow_summary());
     if let Some(m) = &mqtt
         && let Some(v) = &m.verify
     {
@@ -239,6 +251,18 @@ async fn simulate(
         for r in &step.truth {
             files.truth.line(&json::truth(sc, r))?;
             totals.truth_records += 1;
+        }
+        for s in &step.flow {
+            let msg = json::flow(sc, topics, s);
+            files.telemetry.line(&envelope(&msg.topic, &msg.payload))?;
+            if let Some(f) = fleet.as_ref() {
+                f.flow(sc, s.line, msg).await;
+            }
+        }
+        if let Some(ft) = files.flow_truth.as_mut() {
+            for e in &step.flow_truth {
+                ft.line(&json::jam_truth(sc, e))?;
+            }
         }
         bar.set_position(step.t.as_secs_f64() as u64);
     }
