@@ -586,7 +586,7 @@ fn line(
         if !reached.contains(n) {
             cx.at(
                 &l.id,
-                format!("{lp}"),
+                lp.to_string(),
                 format!("element `{id}` is on no path from a source to a sink"),
             );
         }
