@@ -6,7 +6,7 @@ use serde::Serialize;
 use fabtwin_sim::expect::Verdict;
 use fabtwin_sim::scenario::Scenario;
 use fabtwin_sim::time::SimTime;
-use fabtwin_sim::world::MachineSummary;
+use fabtwin_sim::world::{LineSummary, MachineSummary};
 
 /// Per-machine part of the report.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -168,10 +168,135 @@ pub struct RunReport {
     pub expectations: Vec<ExpectationReport>,
     /// Whether every expectation held.
     pub passed: bool,
+    /// Material-flow lines (absent when the scenario has none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flow: Vec<LineReport>,
     /// The MQTT side, when the run published (latencies there are wall-clock figures).
     pub mqtt: Option<MqttReport>,
     /// Wall-clock figures (not deterministic).
     pub wall: Wall,
+}
+
+/// One flow line's KPIs over the run.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LineReport {
+    /// Line id.
+    pub id: String,
+    /// Good parts delivered per hour of run time.
+    pub throughput_per_h: f64,
+    /// Ideal rate of the line (its slowest element), parts/h.
+    pub ideal_per_h: f64,
+    /// Parts released by sources.
+    pub released: u64,
+    /// Parts delivered to sinks.
+    pub delivered: u64,
+    /// Parts dropped (scrap).
+    pub scrapped: u64,
+    /// Mean work in progress, parts.
+    pub wip_mean: f64,
+    /// Most parts in the line at once.
+    pub wip_max: u32,
+    /// OEE = availability × performance × quality.
+    pub oee: f64,
+    /// Share of time without an active jam.
+    pub availability: f64,
+    /// Parts finished against the ideal rate over the available time.
+    pub performance: f64,
+    /// Good parts over finished and scrapped parts.
+    pub quality: f64,
+    /// Per station.
+    pub stations: Vec<StationReport>,
+    /// Jams, in onset order.
+    pub jams: Vec<JamReport>,
+    /// Times the jam logic flagged a belt with no jam active.
+    pub false_jam_alarms: u64,
+}
+
+/// One station's totals.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StationReport {
+    /// Station id.
+    pub id: String,
+    /// Parts completed.
+    pub completed: u64,
+    /// Share of run time working.
+    pub utilisation: f64,
+    /// Seconds working at nominal speed.
+    pub running_s: f64,
+    /// Seconds idle for want of a part.
+    pub starved_s: f64,
+    /// Seconds holding a finished part with no room downstream.
+    pub blocked_s: f64,
+    /// Seconds under a fault (slowdown).
+    pub faulted_s: f64,
+}
+
+/// One jam: truth and detection.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct JamReport {
+    /// Conveyor id.
+    pub conveyor: String,
+    /// Onset (RFC 3339).
+    pub onset: String,
+    /// Clear, if within the run.
+    pub clear: Option<String>,
+    /// When the line's jam logic flagged it.
+    pub detected: Option<String>,
+    /// Seconds from onset to detection.
+    pub detection_delay_s: Option<f64>,
+}
+
+impl LineReport {
+    /// Reports of every flow line of `scenario` from the world's `summary`.
+    pub fn all(scenario: &Scenario, summary: &[LineSummary]) -> Vec<LineReport> {
+        let ts = |t: SimTime| scenario.start.format(t);
+        scenario
+            .flow
+            .iter()
+            .zip(summary)
+            .map(|(l, s)| LineReport {
+                id: l.id.clone(),
+                throughput_per_h: s.kpi.throughput_per_h,
+                ideal_per_h: l.ideal_rate() * 3600.0,
+                released: s.kpi.released,
+                delivered: s.kpi.delivered,
+                scrapped: s.kpi.scrapped,
+                wip_mean: s.kpi.wip_mean,
+                wip_max: s.kpi.wip_max,
+                oee: s.kpi.oee,
+                availability: s.kpi.availability,
+                performance: s.kpi.performance,
+                quality: s.kpi.quality,
+                stations: l
+                    .stations
+                    .iter()
+                    .zip(&s.stations)
+                    .zip(&s.busy_s)
+                    .map(|((st, t), &busy)| StationReport {
+                        id: st.id.clone(),
+                        completed: t.completed,
+                        utilisation: t.utilisation(busy),
+                        running_s: t.seconds[0],
+                        starved_s: t.seconds[1],
+                        blocked_s: t.seconds[2],
+                        faulted_s: t.seconds[3],
+                    })
+                    .collect(),
+                jams: s
+                    .jams
+                    .iter()
+                    .map(|j| JamReport {
+                        conveyor: l.conveyors[j.conveyor].id.clone(),
+                        onset: ts(j.onset),
+                        clear: j.clear.map(ts),
+                        detected: j.detected.map(ts),
+                        detection_delay_s: j.detected.map(|d| d.since(j.onset).as_secs_f64()),
+                    })
+                    .collect(),
+                false_jam_alarms: s.false_jam_alarms,
+            })
+            .collect()
+    }
 }
 
 /// What the caller knows about the run besides the world's own summary.
@@ -234,6 +359,7 @@ impl RunReport {
             passed: expectations.iter().all(|e| e.passed),
             machines,
             expectations,
+            flow: Vec::new(),
             mqtt: None,
             wall: facts.wall,
         }

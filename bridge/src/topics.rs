@@ -10,6 +10,10 @@
 //! | `{root}/{site}/{gateway}/status` | the gateway session's `online` / `offline` (last will) | yes |
 //! | `{root}/{site}/{gateway}/heartbeat` | the gateway session's heartbeat (`{…}/{device}/heartbeat` for a device's own session) | no |
 //! | `{root}/{site}/{gateway}/truth` | ground truth (only where a scenario publishes it) | no |
+//! | `{root}/{site}/{gateway}/flow/{line}` | a material-flow line: conveyors, stations, KPIs, part positions | no |
+//!
+//! `flow` is reserved: no device may take it as its id, so a flow line's topic
+//! never matches a device's `…/{device}/telemetry`.
 //!
 //! A device's credentials may write only its own `telemetry`, `meta`, `status`
 //! and `reply`, and read only its own `cmd`.
@@ -73,6 +77,16 @@ impl Topics {
     /// Filter matching every device's telemetry.
     pub fn all_telemetry(&self) -> String {
         format!("{}/+/+/+/telemetry", self.root)
+    }
+
+    /// Topic of flow line `line`, published by `gateway`.
+    pub fn flow(&self, site: &str, gateway: &str, line: &str) -> String {
+        format!("{}/{site}/{gateway}/flow/{line}", self.root)
+    }
+
+    /// Filter matching every flow line's messages.
+    pub fn all_flow(&self) -> String {
+        format!("{}/+/+/flow/+", self.root)
     }
 
     /// Truth topic of a gateway.

@@ -2,7 +2,7 @@
 
 use crate::edge::Level;
 use crate::scenario::{Expect, MachineSet, Scenario};
-use crate::world::MachineSummary;
+use crate::world::{LineSummary, MachineSummary};
 
 /// The verdict on one expectation.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,8 +15,13 @@ pub struct Verdict {
     pub observed: String,
 }
 
-/// Checks every expectation of `scenario` against per-machine `summary`.
-pub fn evaluate(scenario: &Scenario, summary: &[MachineSummary]) -> Vec<Verdict> {
+/// Checks every expectation of `scenario` against per-machine `summary` and
+/// per-flow-line `flow` (see [`crate::world::World::flow_summary`]).
+pub fn evaluate(
+    scenario: &Scenario,
+    summary: &[MachineSummary],
+    flow: &[LineSummary],
+) -> Vec<Verdict> {
     let total: u64 = summary.iter().map(|s| s.messages).sum();
     let first = |s: &MachineSummary, l: Level| {
         if l == Level::Warning {
@@ -103,6 +108,36 @@ pub fn evaluate(scenario: &Scenario, summary: &[MachineSummary]) -> Vec<Verdict>
                         format!("failed at {}", t.since(crate::time::SimTime::ZERO)),
                     ),
                     None => (true, "no failure during the run".into()),
+                },
+                Expect::ThroughputAtLeast { line, per_hour } => match flow.get(*line) {
+                    Some(l) => (
+                        l.kpi.throughput_per_h >= *per_hour,
+                        format!("{:.1} parts/h", l.kpi.throughput_per_h),
+                    ),
+                    None => (false, "the line did not run".into()),
+                },
+                Expect::JamDetectedWithin { line, within } => match flow.get(*line) {
+                    Some(l) if l.jams.is_empty() => {
+                        (false, "no jam happened during the run".into())
+                    }
+                    Some(l) => {
+                        let delays: Vec<Option<crate::time::SimDuration>> = l
+                            .jams
+                            .iter()
+                            .map(|j| j.detected.map(|d| d.since(j.onset)))
+                            .collect();
+                        let missed = delays.iter().filter(|d| d.is_none()).count();
+                        let worst = delays.iter().flatten().max().copied();
+                        let passed = missed == 0 && worst.is_some_and(|w| w <= *within);
+                        let observed = match (missed, worst) {
+                            (0, Some(w)) => {
+                                format!("{} jam(s), detected at most {w} after onset", delays.len())
+                            }
+                            (m, _) => format!("{m} of {} jam(s) not detected", delays.len()),
+                        };
+                        (passed, observed)
+                    }
+                    None => (false, "the line did not run".into()),
                 },
             };
             Verdict {

@@ -35,6 +35,7 @@ pub mod device;
 pub mod edge;
 pub mod expect;
 pub mod faults;
+pub mod flow;
 pub mod plant;
 pub mod rng;
 pub mod scenario;

@@ -10,6 +10,7 @@ use crate::degradation::DegradationPath;
 use crate::device::{Conditions, Fidelity, RawSamples, SensorSim};
 use crate::edge::{Level, Limits, Reading, Values, Zone};
 use crate::faults::{FaultEvent, Target};
+use crate::flow::{JamRecord, Kpi, LineSample, LineSim, StationTotals};
 use crate::plant::{FaultMode, MachineState, Severities, Thermal};
 use crate::rng::rng_for;
 use crate::scenario::{FaultKind, Scenario};
@@ -49,6 +50,45 @@ pub struct Step {
     /// Samples of every window acquired at this instant, in machine then sensor
     /// order; empty unless [`World::keep_raw_windows`] is on.
     pub raw: Vec<RawWindow>,
+    /// Flow lines publishing at this instant, in line order.
+    pub flow: Vec<LineSample>,
+    /// Jam onsets and clears since the line's previous publish, in line then time order.
+    pub flow_truth: Vec<JamEvent>,
+}
+
+/// A jam starting or ending on a flow line's conveyor (ground truth).
+#[derive(Clone, Debug, PartialEq)]
+pub struct JamEvent {
+    /// Flow line index.
+    pub line: usize,
+    /// Conveyor index in the line.
+    pub conveyor: usize,
+    /// `true` at onset, `false` at clear.
+    pub onset: bool,
+    /// When it happened.
+    pub t: SimTime,
+}
+
+/// What a flow line showed over the run so far, for expectations and reports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LineSummary {
+    /// KPIs.
+    pub kpi: Kpi,
+    /// Per-station totals.
+    pub stations: Vec<StationTotals>,
+    /// Seconds each station spent working.
+    pub busy_s: Vec<f64>,
+    /// Jams with onset, clear and detection.
+    pub jams: Vec<JamRecord>,
+    /// Times the jam logic flagged a belt with no jam.
+    pub false_jam_alarms: u64,
+}
+
+struct FlowRun {
+    sim: LineSim,
+    next_publish: u64,
+    jams_reported: usize,
+    clears_reported: usize,
 }
 
 /// One sensor's acquisition window as sampled (see [`World::keep_raw_windows`]).
@@ -97,6 +137,7 @@ pub struct World {
     summary: Vec<MachineSummary>,
     done: bool,
     keep_raw: bool,
+    flow: Vec<FlowRun>,
 }
 
 impl World {
@@ -226,7 +267,18 @@ impl World {
             })
             .collect();
         let next_publish = vec![1; scenario.gateways.len()];
+        let flow = scenario
+            .flow
+            .iter()
+            .map(|l| FlowRun {
+                sim: LineSim::new(l.clone(), seed),
+                next_publish: 1,
+                jams_reported: 0,
+                clears_reported: 0,
+            })
+            .collect();
         World {
+            flow,
             scenario,
             fidelity,
             machines,
@@ -322,9 +374,68 @@ impl World {
             .zip(&self.next_publish)
             .map(|(g, &k)| g.publish_interval.0.saturating_mul(k).min(end))
             .min();
-        match (acq, publish) {
-            (Some(a), Some(p)) => Some(SimTime(a.min(p))),
-            (a, p) => a.or(p).map(SimTime),
+        let flow = self
+            .scenario
+            .flow
+            .iter()
+            .zip(&self.flow)
+            .map(|(l, f)| l.publish_interval.0.saturating_mul(f.next_publish).min(end))
+            .min();
+        [acq, publish, flow]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(SimTime)
+    }
+
+    /// What each flow line showed so far, in line order.
+    pub fn flow_summary(&self) -> Vec<LineSummary> {
+        self.flow
+            .iter()
+            .map(|f| LineSummary {
+                kpi: f.sim.kpi(),
+                stations: f.sim.station_totals(),
+                busy_s: f.sim.station_busy_seconds(),
+                jams: f.sim.jams().to_vec(),
+                false_jam_alarms: f.sim.false_jam_alarms(),
+            })
+            .collect()
+    }
+
+    fn step_flow(&mut self, t: SimTime, out: &mut Step) {
+        let end = self.scenario.duration.0;
+        for (i, f) in self.flow.iter_mut().enumerate() {
+            let interval = self.scenario.flow[i].publish_interval.0;
+            if interval.saturating_mul(f.next_publish).min(end) != t.0 {
+                continue;
+            }
+            f.next_publish += 1;
+            f.sim.advance_to(t);
+            let mut events = Vec::new();
+            let jams = f.sim.jams();
+            for j in &jams[f.jams_reported..] {
+                events.push(JamEvent {
+                    line: i,
+                    conveyor: j.conveyor,
+                    onset: true,
+                    t: j.onset,
+                });
+            }
+            f.jams_reported = jams.len();
+            while let Some(j) = jams.get(f.clears_reported)
+                && let Some(c) = j.clear
+            {
+                events.push(JamEvent {
+                    line: i,
+                    conveyor: j.conveyor,
+                    onset: false,
+                    t: c,
+                });
+                f.clears_reported += 1;
+            }
+            events.sort_by_key(|e| (e.t, !e.onset, e.conveyor));
+            out.flow_truth.extend(events);
+            out.flow.push(f.sim.sample(i));
         }
     }
 
@@ -370,6 +481,7 @@ impl World {
             .acquisition_interval
             .0
             .saturating_mul(self.next_acquisition);
+        self.step_flow(t, &mut out);
         if acq_t == t.0 && acq_t < self.scenario.duration.0 {
             for m in 0..self.machines.len() {
                 out.truth.push(self.acquire(m, t));

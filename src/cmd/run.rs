@@ -18,7 +18,8 @@ use fabtwin_bridge::files::{JsonLines, write_atomic};
 use fabtwin_bridge::mqtt::fleet::Fleet;
 use fabtwin_bridge::mqtt::verify::{Subscriber, wall_ns};
 use fabtwin_bridge::report::{
-    ExpectationReport, GatewayOffline, MqttReport, RunFacts, RunReport, Totals, VerifyReport, Wall,
+    ExpectationReport, GatewayOffline, LineReport, MqttReport, RunFacts, RunReport, Totals,
+    VerifyReport, Wall,
 };
 use fabtwin_bridge::topics::Topics;
 use fabtwin_sim::device::Fidelity;
@@ -45,6 +46,8 @@ fn envelope(topic: &str, payload: &[u8]) -> Vec<u8> {
 struct Files {
     telemetry: JsonLines,
     truth: JsonLines,
+    /// Jam onsets and clears of flow lines; only when the scenario has flow lines.
+    flow_truth: Option<JsonLines>,
 }
 
 pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
@@ -92,6 +95,11 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let mut files = Files {
         telemetry: JsonLines::create(&out.join("telemetry.jsonl"))?,
         truth: JsonLines::create(&out.join("truth.jsonl"))?,
+        flow_truth: if scenario.flow.is_empty() {
+            None
+        } else {
+            Some(JsonLines::create(&out.join("flow_truth.jsonl"))?)
+        },
     };
     let total_s = scenario.duration.as_secs_f64();
     let bar = progress(total_s as u64, quiet);
@@ -118,10 +126,13 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     files.telemetry.finish()?;
     files.truth.finish()?;
+    if let Some(f) = files.flow_truth.take() {
+        f.finish()?;
+    }
     let seconds = started.elapsed().as_secs_f64();
 
     let scenario = world.scenario();
-    let verdicts = fabtwin_sim::expect::evaluate(scenario, world.summary());
+    let verdicts = fabtwin_sim::expect::evaluate(scenario, world.summary(), &world.flow_summary());
     let facts = RunFacts {
         file: &args.scenario.display().to_string(),
         text: &text,
@@ -137,6 +148,7 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         },
     };
     let mut report = RunReport::new(scenario, world.summary(), &verdicts, facts);
+    report.flow = LineReport::all(scenario, &world.flow_summary());
     if let Some(m) = &mqtt
         && let Some(v) = &m.verify
     {
@@ -216,7 +228,7 @@ async fn simulate(
                 .await;
         }
         if let Some(f) = fleet.as_mut() {
-            on_wire(world, f, &step).await;
+            on_wire(world, f, &step, topics).await;
         }
         let sc = world.scenario();
         for m in &step.telemetry {
@@ -229,6 +241,15 @@ async fn simulate(
         for r in &step.truth {
             files.truth.line(&json::truth(sc, r))?;
             totals.truth_records += 1;
+        }
+        for s in &step.flow {
+            let msg = json::flow(sc, topics, s);
+            files.telemetry.line(&envelope(&msg.topic, &msg.payload))?;
+        }
+        if let Some(ft) = files.flow_truth.as_mut() {
+            for e in &step.flow_truth {
+                ft.line(&json::jam_truth(sc, e))?;
+            }
         }
         bar.set_position(step.t.as_secs_f64() as u64);
     }
@@ -309,8 +330,8 @@ pub fn verify_filters(scenario: &fabtwin_sim::scenario::Scenario, topics: &Topic
 /// Carries out one device command at sim time `t` and says what happened.
 /// What one sim instant does on the wire: the link's network faults,
 /// heartbeats, commands that arrived (applied to the world and replied to),
-/// then the instant's telemetry.
-pub(crate) async fn on_wire(world: &mut World, fleet: &mut Fleet, step: &Step) {
+/// then the instant's telemetry and material-flow states.
+pub(crate) async fn on_wire(world: &mut World, fleet: &mut Fleet, step: &Step, topics: &Topics) {
     let sc = world.scenario();
     fleet.apply_network(sc, step.t).await;
     fleet.heartbeat(sc, step.t).await;
@@ -321,6 +342,9 @@ pub(crate) async fn on_wire(world: &mut World, fleet: &mut Fleet, step: &Step) {
     let sc = world.scenario();
     for m in &step.telemetry {
         fleet.send(sc, m, wall_ns()).await;
+    }
+    for s in &step.flow {
+        fleet.flow(sc, s.line, json::flow(sc, topics, s)).await;
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod check;
 mod dataset;
+mod flow;
 mod load;
 mod mqtt;
 mod new;

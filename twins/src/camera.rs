@@ -33,17 +33,12 @@ impl Orbit {
 
     /// An orbit that frames the layout.
     pub fn framing(layout: &Layout) -> Orbit {
-        let (lo, hi) = layout.machines.iter().fold(
-            (Vec2::splat(f32::MAX), Vec2::splat(f32::MIN)),
-            |(lo, hi), m| {
-                let p = Vec2::from_array(m.position);
-                (lo.min(p), hi.max(p))
-            },
-        );
-        let (centre, extent) = if lo.x > hi.x {
-            (Vec2::ZERO, 10.0)
-        } else {
-            ((lo + hi) / 2.0, (hi - lo).length().max(6.0))
+        let (centre, extent) = match layout.bounds() {
+            Some((lo, hi)) => {
+                let (lo, hi) = (Vec2::from_array(lo), Vec2::from_array(hi));
+                ((lo + hi) / 2.0, (hi - lo).length().max(6.0))
+            }
+            None => (Vec2::ZERO, 10.0),
         };
         Orbit {
             focus: Vec3::new(centre.x, 0.5, centre.y),

@@ -25,11 +25,45 @@ pub struct Spot {
     pub rpm: f32,
 }
 
+/// A conveyor belt of a material-flow line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Belt {
+    /// Line id.
+    pub line: String,
+    /// Conveyor id.
+    pub id: String,
+    /// Floor point of its start, m.
+    pub start: [f32; 2],
+    /// Unit vector along it on the floor.
+    pub direction: [f32; 2],
+    /// Length, m.
+    pub length: f32,
+    /// Height of the belt surface, m.
+    pub height: f32,
+}
+
+/// A station (or buffer) of a material-flow line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    /// Line id.
+    pub line: String,
+    /// Station or buffer id.
+    pub id: String,
+    /// Floor position, m.
+    pub position: [f32; 2],
+    /// Height of the belts it joins, m.
+    pub height: f32,
+}
+
 /// The floor plan.
 #[derive(Resource, Clone, Debug, Default)]
 pub struct Layout {
     /// Machines.
     pub machines: Vec<Spot>,
+    /// Conveyors of material-flow lines.
+    pub belts: Vec<Belt>,
+    /// Stations and buffers of material-flow lines.
+    pub cells: Vec<Cell>,
 }
 
 impl Layout {
@@ -47,7 +81,61 @@ impl Layout {
                     rpm: m.rated_speed_rpm as f32,
                 })
                 .collect(),
+            belts: s
+                .flow
+                .iter()
+                .flat_map(|l| {
+                    l.conveyors.iter().map(|c| Belt {
+                        line: l.id.clone(),
+                        id: c.id.clone(),
+                        start: [c.position.0 as f32, c.position.1 as f32],
+                        direction: [c.direction.0 as f32, c.direction.1 as f32],
+                        length: c.length_m as f32,
+                        height: l.belt_height_m as f32,
+                    })
+                })
+                .collect(),
+            cells: s
+                .flow
+                .iter()
+                .flat_map(|l| {
+                    let stations = l.stations.iter().map(|st| (&st.id, st.position));
+                    let buffers = l.buffers.iter().map(|b| (&b.id, b.position));
+                    stations.chain(buffers).map(|(id, p)| Cell {
+                        line: l.id.clone(),
+                        id: id.clone(),
+                        position: [p.0 as f32, p.1 as f32],
+                        height: l.belt_height_m as f32,
+                    })
+                })
+                .collect(),
         }
+    }
+}
+
+impl Layout {
+    /// Floor bounds (min, max) of everything laid out, m; `None` when empty.
+    pub fn bounds(&self) -> Option<([f32; 2], [f32; 2])> {
+        let belt_ends = self.belts.iter().flat_map(|b| {
+            let end = [
+                b.start[0] + b.direction[0] * b.length,
+                b.start[1] + b.direction[1] * b.length,
+            ];
+            [b.start, end]
+        });
+        let points = self
+            .machines
+            .iter()
+            .map(|m| m.position)
+            .chain(belt_ends)
+            .chain(self.cells.iter().map(|c| c.position));
+        points.fold(None, |acc, p| {
+            let (lo, hi) = acc.unwrap_or((p, p));
+            Some((
+                [lo[0].min(p[0]), lo[1].min(p[1])],
+                [hi[0].max(p[0]), hi[1].max(p[1])],
+            ))
+        })
     }
 }
 

@@ -193,17 +193,9 @@ fn setup(
     });
 
     // Floor sized to the layout, lights.
-    let (lo, hi) = layout.machines.iter().fold(
-        (Vec2::splat(f32::MAX), Vec2::splat(f32::MIN)),
-        |(lo, hi), m| {
-            let p = Vec2::from_array(m.position);
-            (lo.min(p), hi.max(p))
-        },
-    );
-    let (lo, hi) = if lo.x > hi.x {
-        (Vec2::splat(-10.0), Vec2::splat(10.0))
-    } else {
-        (lo - 6.0, hi + 6.0)
+    let (lo, hi) = match layout.bounds() {
+        Some((lo, hi)) => (Vec2::from_array(lo) - 6.0, Vec2::from_array(hi) + 6.0),
+        None => (Vec2::splat(-10.0), Vec2::splat(10.0)),
     };
     let size = hi - lo;
     let centre = (lo + hi) / 2.0;

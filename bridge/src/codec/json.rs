@@ -11,6 +11,7 @@ use fabtwin_sim::scenario::Scenario;
 use fabtwin_sim::telemetry::Telemetry;
 use fabtwin_sim::time::SimTime;
 use fabtwin_sim::truth::TruthRecord;
+use fabtwin_sim::world::JamEvent;
 
 use crate::topics::Topics;
 
@@ -310,4 +311,126 @@ pub fn truth(scenario: &Scenario, r: &TruthRecord) -> Vec<u8> {
         current_a: r.current_a as f32,
     };
     serde_json::to_vec(&body).expect("truth serialises")
+}
+
+#[derive(Serialize)]
+struct FlowJson<'a> {
+    line: &'a str,
+    seq: u64,
+    ts: String,
+    ts_ns: i128,
+    conveyors: Vec<ConveyorJson<'a>>,
+    stations: Vec<StationJson<'a>>,
+    kpi: KpiJson,
+    parts: &'a [[f32; 3]],
+}
+
+#[derive(Serialize)]
+struct ConveyorJson<'a> {
+    id: &'a str,
+    speed_m_s: f32,
+    current_a: f32,
+    vib_rms_mm_s: f32,
+    photo_eye: bool,
+    parts: u32,
+    exits: u64,
+    state: &'static str,
+    jam_detected: bool,
+}
+
+#[derive(Serialize)]
+struct StationJson<'a> {
+    id: &'a str,
+    state: &'static str,
+    completed: u64,
+    utilisation: f32,
+}
+
+#[derive(Serialize)]
+struct KpiJson {
+    throughput_per_h: f32,
+    wip: u32,
+    oee: f32,
+    availability: f32,
+    performance: f32,
+    quality: f32,
+    delivered: u64,
+    scrapped: u64,
+}
+
+/// A flow line's message: conveyor sensors, station states, KPIs and part
+/// positions (floor frame, metres, y up), on `{root}/{site}/{gateway}/flow/{line}`.
+pub fn flow(scenario: &Scenario, topics: &Topics, s: &fabtwin_sim::flow::LineSample) -> Message {
+    let line = &scenario.flow[s.line];
+    let gateway = &scenario.gateways[line.gateway];
+    let k = &s.kpi;
+    let body = FlowJson {
+        line: &line.id,
+        seq: s.seq,
+        ts: scenario.start.format(s.t),
+        ts_ns: scenario.start.unix_nanos(s.t),
+        conveyors: s
+            .conveyors
+            .iter()
+            .map(|c| ConveyorJson {
+                id: &line.conveyors[c.conveyor].id,
+                speed_m_s: c.speed_m_s,
+                current_a: c.current_a,
+                vib_rms_mm_s: c.vib_rms_mm_s,
+                photo_eye: c.photo_eye,
+                parts: c.parts,
+                exits: c.exits,
+                state: c.state.name(),
+                jam_detected: c.jam_detected,
+            })
+            .collect(),
+        stations: s
+            .stations
+            .iter()
+            .map(|st| StationJson {
+                id: &line.stations[st.station].id,
+                state: st.state.name(),
+                completed: st.completed,
+                utilisation: st.utilisation,
+            })
+            .collect(),
+        kpi: KpiJson {
+            throughput_per_h: k.throughput_per_h as f32,
+            wip: k.wip,
+            oee: k.oee as f32,
+            availability: k.availability as f32,
+            performance: k.performance as f32,
+            quality: k.quality as f32,
+            delivered: k.delivered,
+            scrapped: k.scrapped,
+        },
+        parts: &s.parts,
+    };
+    Message {
+        topic: topics.flow(&line.site, &gateway.id, &line.id),
+        payload: serde_json::to_vec(&body)
+            .expect("flow messages serialise: strings, numbers, arrays"),
+    }
+}
+
+#[derive(Serialize)]
+struct JamJson<'a> {
+    line: &'a str,
+    conveyor: &'a str,
+    event: &'static str,
+    ts: String,
+    ts_ns: i128,
+}
+
+/// One line of `flow_truth.jsonl`: a jam's onset or clear.
+pub fn jam_truth(scenario: &Scenario, e: &JamEvent) -> Vec<u8> {
+    let line = &scenario.flow[e.line];
+    serde_json::to_vec(&JamJson {
+        line: &line.id,
+        conveyor: &line.conveyors[e.conveyor].id,
+        event: if e.onset { "jam_onset" } else { "jam_clear" },
+        ts: scenario.start.format(e.t),
+        ts_ns: scenario.start.unix_nanos(e.t),
+    })
+    .expect("jam truth serialises")
 }

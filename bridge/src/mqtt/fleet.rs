@@ -540,6 +540,17 @@ impl Fleet {
         }
     }
 
+    /// Publishes a flow line's message (QoS 1, outside the telemetry
+    /// accounting) through the first session of the line's gateway.
+    pub async fn flow(&self, scenario: &Scenario, line: usize, msg: crate::codec::json::Message) {
+        let g = scenario.flow[line].gateway;
+        if let Some(&s) = self.by_gateway.get(g).and_then(|v| v.first()) {
+            self.sessions[s]
+                .publish(msg.topic, msg.payload, false)
+                .await;
+        }
+    }
+
     /// Waits for every session to deliver what it holds (bounded by `timeout`),
     /// closes them cleanly, and returns their counters.
     pub async fn finish(self, timeout: Duration) -> Vec<SessionReport> {

@@ -107,6 +107,8 @@ struct Envelope {
 
 #[derive(serde::Deserialize)]
 struct Payload {
+    /// Empty on messages that are not a device's (a flow line's), which carry no readings.
+    #[serde(default)]
     device: String,
     #[serde(default)]
     readings: Vec<ReadingLine>,

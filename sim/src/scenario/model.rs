@@ -45,6 +45,8 @@ pub struct Scenario {
     pub network_faults: Vec<NetworkFault>,
     /// CI assertions.
     pub expect: Vec<Expect>,
+    /// Material-flow lines (parts on conveyors between stations).
+    pub flow: Vec<crate::flow::Line>,
 }
 
 /// Ambient conditions of the plant.
@@ -254,6 +256,20 @@ pub enum Expect {
     Fails(usize),
     /// Machine survives the run.
     Survives(usize),
+    /// Flow line delivers at least `per_hour` good parts per hour over the run.
+    ThroughputAtLeast {
+        /// Flow line index.
+        line: usize,
+        /// Parts per hour.
+        per_hour: f64,
+    },
+    /// Every jam on the flow line is flagged within `within` of its onset.
+    JamDetectedWithin {
+        /// Flow line index.
+        line: usize,
+        /// Allowed delay.
+        within: SimDuration,
+    },
 }
 
 impl Scenario {
@@ -297,6 +313,14 @@ impl Scenario {
             Expect::MessagesAtLeast(n) => format!("at least {n} telemetry messages"),
             Expect::Fails(m) => format!("{} fails before the end", name(m)),
             Expect::Survives(m) => format!("{} survives the run", name(m)),
+            Expect::ThroughputAtLeast { line, per_hour } => format!(
+                "flow line {} delivers at least {per_hour} parts/h",
+                self.flow.get(*line).map_or("?", |l| l.id.as_str())
+            ),
+            Expect::JamDetectedWithin { line, within } => format!(
+                "every jam on flow line {} is detected within {within}",
+                self.flow.get(*line).map_or("?", |l| l.id.as_str())
+            ),
         }
     }
 }

@@ -59,6 +59,9 @@ pub struct RawScenario {
     /// Assertions checked at the end of `fabtwin run`. Default: none.
     #[serde(default)]
     pub expect: Vec<RawExpect>,
+    /// Material flow on production lines (parts on conveyors between stations). Default: none.
+    #[serde(default)]
+    pub flow: Vec<RawFlowLine>,
 }
 
 fn default_seed() -> u64 {
@@ -521,4 +524,188 @@ pub enum RawExpect {
     Fails(Spanned<String>),
     /// The machine does not fail during the run.
     Survives(Spanned<String>),
+    /// The flow line delivers at least `per_hour` good parts per hour over the run.
+    ThroughputAtLeast {
+        /// Flow line id.
+        line: Spanned<String>,
+        /// Parts per hour.
+        per_hour: Spanned<f64>,
+    },
+    /// Every jam on the flow line is flagged by the line's jam logic within `within` of its onset.
+    JamDetectedWithin {
+        /// Flow line id.
+        line: Spanned<String>,
+        /// Allowed delay after onset, e.g. `"30s"`.
+        within: Spanned<String>,
+    },
+}
+
+/// A production line's material flow: sources release parts onto conveyors
+/// that carry them through stations and buffers to sinks. Every station and
+/// buffer has one input and one output conveyor.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "FlowLine")]
+pub struct RawFlowLine {
+    /// Line id (a topic level), unique among flow lines.
+    pub id: Spanned<String>,
+    /// Site id. Default: the site of the gateway.
+    #[serde(default)]
+    pub site: Option<Spanned<String>>,
+    /// Gateway publishing the line's telemetry. Default: the only gateway (required when there are several).
+    #[serde(default)]
+    pub gateway: Option<Spanned<String>>,
+    /// Time between flow messages, e.g. `"10s"` (≥ 20 ms). Default: `"10s"`.
+    #[serde(default)]
+    pub publish_interval: Option<Spanned<String>>,
+    /// The parts carried. Default: 0.2 m cubes of 5 kg.
+    #[serde(default)]
+    pub part: Option<RawPart>,
+    /// Height of the belts above the floor, m (0 … 3). Default: 0.8.
+    #[serde(default)]
+    pub belt_height_m: Option<Spanned<f64>>,
+    /// Part sources.
+    pub sources: Vec<RawSource>,
+    /// Conveyors joining the elements.
+    pub conveyors: Vec<RawConveyor>,
+    /// Workstations. Default: none.
+    #[serde(default)]
+    pub stations: Vec<RawStation>,
+    /// Buffers. Default: none.
+    #[serde(default)]
+    pub buffers: Vec<RawFlowBuffer>,
+    /// Part sinks.
+    pub sinks: Vec<RawSink>,
+    /// Scheduled flow faults. Default: none.
+    #[serde(default)]
+    pub faults: Vec<RawFlowFault>,
+}
+
+/// The parts on a flow line.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Part")]
+pub struct RawPart {
+    /// Edge of the cubic part, m (0.05 … 1). Default: 0.2.
+    #[serde(default)]
+    pub size_m: Option<Spanned<f64>>,
+    /// Mass, kg (0.01 … 500). Default: 5.
+    #[serde(default)]
+    pub mass_kg: Option<Spanned<f64>>,
+}
+
+/// A part source.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Source")]
+pub struct RawSource {
+    /// Element id, unique in the line.
+    pub id: Spanned<String>,
+    /// Time between releases, e.g. `"4s"` (≥ 20 ms); a release waits while the belt's entry is occupied.
+    pub interval: Spanned<String>,
+}
+
+/// A workstation (capacity one part).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Station")]
+pub struct RawStation {
+    /// Element id, unique in the line.
+    pub id: Spanned<String>,
+    /// Nominal cycle time, e.g. `"6s"` (≥ 20 ms).
+    pub cycle_time: Spanned<String>,
+    /// Relative spread of each cycle, uniform in cycle × (1 ± spread), drawn from the seed (0 … 0.9). Default: 0.
+    #[serde(default)]
+    pub spread: Option<Spanned<f64>>,
+    /// Floor position, m `(x, y)`. Default: the end of its input conveyor.
+    #[serde(default)]
+    pub position: Option<Spanned<(f64, f64)>>,
+}
+
+/// A buffer between two conveyors.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "FlowBuffer")]
+pub struct RawFlowBuffer {
+    /// Element id, unique in the line.
+    pub id: Spanned<String>,
+    /// Most parts held (1 … 10 000).
+    pub capacity: Spanned<u32>,
+    /// Floor position, m `(x, y)`. Default: the end of its input conveyor.
+    #[serde(default)]
+    pub position: Option<Spanned<(f64, f64)>>,
+}
+
+/// A part sink.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Sink")]
+pub struct RawSink {
+    /// Element id, unique in the line.
+    pub id: Spanned<String>,
+}
+
+/// A straight belt conveyor.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Conveyor")]
+pub struct RawConveyor {
+    /// Conveyor id, unique in the line.
+    pub id: Spanned<String>,
+    /// Element at its start (a source, station or buffer).
+    pub from: Spanned<String>,
+    /// Element at its end (a station, buffer or sink).
+    pub to: Spanned<String>,
+    /// Belt length, m (0.5 … 200).
+    pub length_m: Spanned<f64>,
+    /// Belt speed, m/s (0.05 … 3).
+    pub speed_m_s: Spanned<f64>,
+    /// Rated motor power, kW (0.05 … 50). Default: 0.75.
+    #[serde(default)]
+    pub motor_kw: Option<Spanned<f64>>,
+    /// Floor position of the belt's start, m `(x, y)`. Default: `(0, 0)`.
+    #[serde(default)]
+    pub position: Option<Spanned<(f64, f64)>>,
+    /// Direction of travel on the floor `(dx, dy)`, any non-zero length. Default: `(1, 0)`.
+    #[serde(default)]
+    pub direction: Option<Spanned<(f64, f64)>>,
+}
+
+/// A scheduled flow fault.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "FlowFault")]
+pub enum RawFlowFault {
+    /// A part sticks `position_m` along the conveyor from `at` for `duration`, holding every part behind it.
+    Jam {
+        /// Conveyor id.
+        conveyor: Spanned<String>,
+        /// Distance from the belt's start, m (0 … length).
+        position_m: Spanned<f64>,
+        /// Start, e.g. `"10m"`.
+        at: Spanned<String>,
+        /// Length, e.g. `"2m"`.
+        duration: Spanned<String>,
+    },
+    /// The belt delivers only `factor` of its speed (0 … 1).
+    BeltSlip {
+        /// Conveyor id.
+        conveyor: Spanned<String>,
+        /// Fraction of the nominal speed.
+        factor: Spanned<f64>,
+        /// Start.
+        at: Spanned<String>,
+        /// Length.
+        duration: Spanned<String>,
+    },
+    /// The station's cycles take `factor` times as long (1 … 100).
+    Slowdown {
+        /// Station id.
+        station: Spanned<String>,
+        /// Cycle-time multiplier.
+        factor: Spanned<f64>,
+        /// Start.
+        at: Spanned<String>,
+        /// Length.
+        duration: Spanned<String>,
+    },
+    /// The part furthest along the conveyor falls off at `at` (scrap).
+    PartDrop {
+        /// Conveyor id.
+        conveyor: Spanned<String>,
+        /// When.
+        at: Spanned<String>,
+    },
 }

@@ -26,6 +26,7 @@ Scenario
   random_faults     [RandomFault]     []        Poisson faults
   network_faults    [NetworkFault]    []        faults on gateways' links to the broker
   expect            [Expect]          []        assertions for `fabtwin run`
+  flow              [FlowLine]        []        material flow: parts on conveyors between stations
 
 Acquisition
   interval          duration          "10m"     time between windows (≥ 2s)
@@ -131,6 +132,48 @@ Expect
   MessagesAtLeast(u64)
   Fails(string)                       the machine crosses its failure threshold during the run
   Survives(string)
+  ThroughputAtLeast(line: string, per_hour: f64)   flow line's good parts per hour over the run
+  JamDetectedWithin(line: string, within: duration) every jam flagged by the line's jam logic in time
+
+FlowLine  (parts move on rapier3d-simulated belts at a 20 ms tick; every station and
+           buffer has exactly one input and one output conveyor)
+  id                string            required  unique among flow lines; topic level
+  site              string            the gateway's site
+  gateway           string            the only gateway (required when there are several)
+  publish_interval  duration          "10s"     time between flow messages (≥ 20ms)
+  part              Part              0.2 m, 5 kg
+  belt_height_m     f64, m            0.8       belt top above the floor (0 … 3)
+  sources           [Source]          required, ≥ 1
+  conveyors         [Conveyor]        required
+  stations          [Station]         []
+  buffers           [FlowBuffer]      []
+  sinks             [Sink]            required, ≥ 1
+  faults            [FlowFault]       []
+
+Part:   size_m (f64, m, 0.05 … 1, default 0.2: cube edge), mass_kg (f64, kg, 0.01 … 500, default 5)
+Source: id (string), interval (duration ≥ 20ms: time between releases; waits while the belt entry is occupied)
+Station
+  id                string            required  element id (sources, stations, buffers, sinks share one id space)
+  cycle_time        duration          required  nominal cycle (≥ 20ms); the line's ideal rate is its slowest element's
+  spread            f64               0         each cycle × (1 ± spread), uniform from the seed (0 … 0.9)
+  position          (f64, f64), m     end of its input conveyor
+FlowBuffer: id (string), capacity (u32, 1 … 10000 parts), position ((f64, f64), m; default: end of its input conveyor)
+Sink:   id (string)
+Conveyor
+  id                string            required  unique in the line
+  from              string            required  a source, station or buffer
+  to                string            required  a station, buffer or sink
+  length_m          f64, m            required  0.5 … 200
+  speed_m_s         f64, m/s          required  0.05 … 3
+  motor_kw          f64, kW           0.75      rated motor power (0.05 … 50): sets the current
+  position          (f64, f64), m     (0, 0)    floor position of the belt's start
+  direction         (f64, f64)        (1, 0)    direction of travel on the floor (normalised)
+
+FlowFault
+  Jam(conveyor: string, position_m: f64, at: duration, duration: duration)   an obstacle holds parts at position_m
+  BeltSlip(conveyor: string, factor: f64, at: duration, duration: duration)  belt delivers factor (0 … 1) of its speed
+  Slowdown(station: string, factor: f64, at: duration, duration: duration)   cycles take factor (1 … 100) times as long
+  PartDrop(conveyor: string, at: duration)                                   the part furthest along falls off (scrap)
 "#;
 
 #[cfg(test)]

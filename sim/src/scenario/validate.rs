@@ -19,14 +19,19 @@ use crate::time::{Epoch, SimDuration, SimTime};
 type Lookup<'a> = dyn Fn(&mut Ctx, &Spanned<String>, &str) -> Option<usize> + 'a;
 
 /// Collects problems with positions.
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     src: &'a str,
     file: &'a str,
     problems: Vec<Problem>,
 }
 
 impl Ctx<'_> {
-    fn at<T>(&mut self, s: &Spanned<T>, path: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn at<T>(
+        &mut self,
+        s: &Spanned<T>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         let (line, col) = s.line_col(self.src).unwrap_or((0, 0));
         self.problems.push(Problem {
             file: self.file.to_string(),
@@ -37,7 +42,7 @@ impl Ctx<'_> {
         });
     }
 
-    fn dur(&mut self, s: &Spanned<String>, path: &str) -> Option<SimDuration> {
+    pub(super) fn dur(&mut self, s: &Spanned<String>, path: &str) -> Option<SimDuration> {
         match SimDuration::parse(&s.val) {
             Ok(d) => Some(d),
             Err(e) => {
@@ -47,7 +52,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn positive_dur(&mut self, s: &Spanned<String>, path: &str) -> Option<SimDuration> {
+    pub(super) fn positive_dur(&mut self, s: &Spanned<String>, path: &str) -> Option<SimDuration> {
         let d = self.dur(s, path)?;
         if d.0 == 0 {
             self.at(s, path, format!("`{}` must be longer than zero", s.val));
@@ -56,7 +61,14 @@ impl Ctx<'_> {
         Some(d)
     }
 
-    fn range(&mut self, s: &Spanned<f64>, path: &str, lo: f64, hi: f64, unit: &str) -> f64 {
+    pub(super) fn range(
+        &mut self,
+        s: &Spanned<f64>,
+        path: &str,
+        lo: f64,
+        hi: f64,
+        unit: &str,
+    ) -> f64 {
         let v = s.val;
         if !(v.is_finite() && v >= lo && v <= hi) {
             self.at(
@@ -69,7 +81,7 @@ impl Ctx<'_> {
     }
 
     /// An optional value checked like [`Ctx::range`], or `default` when absent.
-    fn opt_range(
+    pub(super) fn opt_range(
         &mut self,
         s: &Option<Spanned<f64>>,
         path: &str,
@@ -80,7 +92,7 @@ impl Ctx<'_> {
             .map_or(default, |s| self.range(s, path, lo, hi, unit))
     }
 
-    fn id(&mut self, s: &Spanned<String>, path: &str) {
+    pub(super) fn id(&mut self, s: &Spanned<String>, path: &str) {
         let ok = !s.val.is_empty()
             && s.val.len() <= 64
             && s.val
@@ -207,6 +219,9 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
                     &line.id.val,
                     (mi, lines.len()),
                 ) {
+                    if m.id.val == "flow" {
+                        cx.at(&m.id, format!("{mp}.id"), "machine id `flow` is reserved (a gateway's flow lines publish under `{site}/{gateway}/flow/{line}`); choose another id");
+                    }
                     if ids.insert(m.id.val.clone(), index).is_some() {
                         cx.at(&m.id, format!("{mp}.id"), format!("machine id `{}` is used twice (machine ids are device ids and must be unique)", m.id.val));
                     }
@@ -662,6 +677,10 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
     }
     network_faults.sort_by_key(|f| (f.start, f.gateway));
 
+    // Material flow.
+    let site_ids: Vec<String> = raw.sites.iter().map(|s| s.id.val.clone()).collect();
+    let flow = super::flow::lines(&mut cx, &raw.flow, &gateways, &site_ids, valid_duration);
+
     // Expectations.
     let mut expect = Vec::new();
     let level = |l: RawLevel| match l {
@@ -708,6 +727,31 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
             RawExpect::Survives(m) => {
                 lookup(&mut cx, m, &format!("{ep}.machine")).map(Expect::Survives)
             }
+            RawExpect::ThroughputAtLeast { line, per_hour } => {
+                let l = flow_line(&mut cx, &raw.flow, line, &format!("{ep}.line"));
+                let n = cx.range(per_hour, &format!("{ep}.per_hour"), 0.0, 1e7, " parts/h");
+                l.map(|line| Expect::ThroughputAtLeast { line, per_hour: n })
+            }
+            RawExpect::JamDetectedWithin { line, within } => {
+                let l = flow_line(&mut cx, &raw.flow, line, &format!("{ep}.line"));
+                let w = cx.positive_dur(within, &format!("{ep}.within"));
+                if let Some(i) = l
+                    && !raw.flow[i]
+                        .faults
+                        .iter()
+                        .any(|f| matches!(f, RawFlowFault::Jam { .. }))
+                {
+                    cx.at(
+                        line,
+                        format!("{ep}.line"),
+                        format!("flow line `{}` has no Jam fault to detect", line.val),
+                    );
+                }
+                match (l, w) {
+                    (Some(line), Some(within)) => Some(Expect::JamDetectedWithin { line, within }),
+                    _ => None,
+                }
+            }
         };
         expect.extend(item);
     }
@@ -732,7 +776,34 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
         random_faults,
         network_faults,
         expect,
+        flow,
     })
+}
+
+/// Resolves a flow line id to its index, reporting an unknown one.
+fn flow_line(
+    cx: &mut Ctx,
+    lines: &[RawFlowLine],
+    id: &Spanned<String>,
+    path: &str,
+) -> Option<usize> {
+    let found = lines.iter().position(|l| l.id.val == id.val);
+    if found.is_none() {
+        let known: Vec<&str> = lines.iter().map(|l| l.id.val.as_str()).collect();
+        cx.at(
+            id,
+            path,
+            if known.is_empty() {
+                format!(
+                    "no flow line `{}`: the scenario has no `flow` lines",
+                    id.val
+                )
+            } else {
+                format!("no flow line `{}` (known: {})", id.val, known.join(", "))
+            },
+        );
+    }
+    found
 }
 
 fn machine(
