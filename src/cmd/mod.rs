@@ -15,6 +15,7 @@ pub mod scenario;
 pub mod score;
 mod verify;
 pub mod view;
+mod wire;
 
 use std::process::ExitCode;
 

@@ -285,7 +285,7 @@ mod with_twin {
                     return Ok(());
                 }
             }
-            crate::cmd::run::on_wire(&mut world, &mut fleet, &step, &topics).await;
+            crate::cmd::wire::on_wire(&mut world, &mut fleet, &step, &topics).await;
         }
         pace.end_at(world.scenario().duration.as_secs_f64());
         let _ = stop.await;

@@ -11,6 +11,19 @@ use crate::mirror::Twin;
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MachineHealth(pub Health);
 
+/// The colour of each health.
+pub fn colour(h: Health) -> Color {
+    match h {
+        Health::Unknown => Color::srgb(0.55, 0.6, 0.65),
+        Health::ZoneA => Color::srgb(0.15, 0.7, 0.3),
+        Health::ZoneB => Color::srgb(0.55, 0.78, 0.2),
+        Health::ZoneC => Color::srgb(0.95, 0.75, 0.1),
+        Health::Warning => Color::srgb(1.0, 0.5, 0.05),
+        Health::Alarm => Color::srgb(0.9, 0.08, 0.08),
+        Health::Offline => Color::srgb(0.3, 0.3, 0.32),
+    }
+}
+
 /// Keeps [`MachineHealth`] in step with [`Twin`].
 pub struct HealthPlugin;
 

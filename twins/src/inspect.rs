@@ -12,7 +12,7 @@ use fabtwin_bridge::mirror::{Health, Pace};
 use fabtwin_sim::plant::FaultMode;
 
 use crate::control::{Action, CommandLog, CommandRequest, Selection};
-use crate::looks::colour;
+use crate::health::colour;
 use crate::mirror::{Inbox, Twin};
 
 /// Screen areas covered by panels (logical px), so clicks and camera drags

@@ -10,7 +10,7 @@ use bevy::prelude::*;
 use fabtwin_bridge::mirror::Health;
 
 use crate::control::Select;
-use crate::health::MachineHealth;
+use crate::health::{MachineHealth, colour};
 use crate::inspect::UiRects;
 use crate::layout::{Layout, Machine};
 
@@ -26,19 +26,6 @@ impl Default for RotorScale {
 
 /// Machines beyond this count get no floating labels (the panel names them).
 pub const LABELS_UP_TO: usize = 200;
-
-/// The colour of each health.
-pub fn colour(h: Health) -> Color {
-    match h {
-        Health::Unknown => Color::srgb(0.55, 0.6, 0.65),
-        Health::ZoneA => Color::srgb(0.15, 0.7, 0.3),
-        Health::ZoneB => Color::srgb(0.55, 0.78, 0.2),
-        Health::ZoneC => Color::srgb(0.95, 0.75, 0.1),
-        Health::Warning => Color::srgb(1.0, 0.5, 0.05),
-        Health::Alarm => Color::srgb(0.9, 0.08, 0.08),
-        Health::Offline => Color::srgb(0.3, 0.3, 0.32),
-    }
-}
 
 const HEALTHS: [Health; 7] = [
     Health::Unknown,

@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::ctx::Ctx;
 use super::model::Gateway;
 use super::raw::*;
 use super::spanned::Spanned;
-use super::validate::Ctx;
 use crate::flow::{
     Buffer, Conveyor, FlowFault, FlowFaultKind, Line, Node, Sink, Source, Station, TICK,
 };

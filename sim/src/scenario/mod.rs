@@ -12,6 +12,7 @@
 //! assert_eq!(scenario.machines[0].sensors[0].odr_hz, 26_667.0);
 //! ```
 
+mod ctx;
 mod flow;
 pub mod model;
 pub mod raw;
