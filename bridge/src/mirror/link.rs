@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, Event, Packet, QoS};
 
 use crate::mqtt::TlsFiles;
 
@@ -69,19 +69,13 @@ pub struct Link {
 impl Link {
     /// Starts the session on the current tokio runtime; it reconnects on its own.
     pub fn start(config: &LinkConfig) -> Link {
-        let mut o = MqttOptions::new(&config.client_id, &config.host, config.port);
-        o.set_keep_alive(Duration::from_secs(30));
-        o.set_max_packet_size(1 << 20, 1 << 20);
-        if let Some((u, p)) = &config.credentials {
-            o.set_credentials(u.clone(), p.clone());
-        }
-        if let Some(tls) = &config.tls {
-            o.set_transport(rumqttc::Transport::tls(
-                tls.ca.clone(),
-                tls.client.clone(),
-                None,
-            ));
-        }
+        let o = crate::mqtt::reader_options(
+            &config.host,
+            config.port,
+            &config.client_id,
+            config.credentials.clone(),
+            config.tls.as_ref(),
+        );
         let (client, mut el) = AsyncClient::new(o, 256);
         let (tx, inbox): (SyncSender<Inbound>, _) = sync_channel(INBOX);
         let stats = Arc::new(LinkStats::default());
@@ -161,6 +155,7 @@ impl Publisher {
 mod tests {
     use super::*;
     use crate::mqtt::broker::EmbeddedBroker;
+    use rumqttc::MqttOptions;
 
     /// Waits (bounded) for `f` to hold.
     async fn until(mut f: impl FnMut() -> bool) -> bool {

@@ -24,6 +24,31 @@ pub struct TlsFiles {
 }
 
 /// The MQTT QoS of a 0/1 setting.
+/// Options of a long-lived reading client (the verifier, the twin's link):
+/// 30 s keep-alive, 1 MiB packets, optional credentials and TLS.
+pub(crate) fn reader_options(
+    host: &str,
+    port: u16,
+    client_id: &str,
+    credentials: Option<(String, String)>,
+    tls: Option<&TlsFiles>,
+) -> rumqttc::MqttOptions {
+    let mut o = rumqttc::MqttOptions::new(client_id, host, port);
+    o.set_keep_alive(std::time::Duration::from_secs(30));
+    o.set_max_packet_size(1 << 20, 1 << 20);
+    if let Some((u, p)) = credentials {
+        o.set_credentials(u, p);
+    }
+    if let Some(tls) = tls {
+        o.set_transport(rumqttc::Transport::tls(
+            tls.ca.clone(),
+            tls.client.clone(),
+            None,
+        ));
+    }
+    o
+}
+
 pub(crate) fn qos(q: u8) -> QoS {
     if q == 0 {
         QoS::AtMostOnce

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, Event, Packet, QoS};
 use serde::Serialize;
 
 /// Per-device accounting.
@@ -255,20 +255,8 @@ impl Subscriber {
         credentials: Option<(String, String)>,
         tls: Option<&super::TlsFiles>,
     ) -> Subscriber {
-        let mut o = MqttOptions::new(client_id, host, port);
-        o.set_keep_alive(Duration::from_secs(30));
-        o.set_max_packet_size(1 << 20, 1 << 20);
+        let mut o = super::reader_options(host, port, client_id, credentials, tls);
         o.set_inflight(500);
-        if let Some((u, p)) = credentials {
-            o.set_credentials(u, p);
-        }
-        if let Some(tls) = tls {
-            o.set_transport(rumqttc::Transport::tls(
-                tls.ca.clone(),
-                tls.client.clone(),
-                None,
-            ));
-        }
         let (client, mut el) = AsyncClient::new(o, 100);
         let filters = filters.to_vec();
         let mut acks_due = filters.len();
