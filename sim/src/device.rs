@@ -8,7 +8,7 @@ use crate::edge::spectral::{AxisFeatures, SpectralAnalyzer};
 use crate::edge::{AxisReading, Values, Zone};
 use crate::faults::SensorFault;
 use crate::plant::MachineState;
-use crate::scenario::{Ambient, Axes, Mounting, Sensor};
+use crate::scenario::{Ambient, Axes, Mounting, Sensor, Vertical};
 use crate::sensors::{Chain, Measures};
 use crate::signal::moments::{Analytic, AxisMoments};
 use crate::signal::synth::Synth;
@@ -62,6 +62,8 @@ pub struct SensorSim {
     keep_raw: bool,
     /// The last window's samples, when kept.
     raw: Option<RawSamples>,
+    /// Static acceleration on each axis, g: +1 on the axis that points up.
+    gravity: [f64; AXES],
 }
 
 /// Samples of one acquisition window, one channel per axis (x, y, z), in the
@@ -93,7 +95,6 @@ impl SensorSim {
     pub fn new(config: Sensor, mut rng: ChaCha8Rng) -> SensorSim {
         let chain = Chain::new(config.part, config.odr_hz, config.full_scale, &mut rng);
         SensorSim {
-            config,
             chain,
             rng,
             analyzer: SpectralAnalyzer::new(),
@@ -103,6 +104,13 @@ impl SensorSim {
             frozen: None,
             keep_raw: false,
             raw: None,
+            gravity: match (config.part.spec().measures, config.vertical) {
+                (Measures::Vibration, Vertical::X) => [1.0, 0.0, 0.0],
+                (Measures::Vibration, Vertical::Y) => [0.0, 1.0, 0.0],
+                (Measures::Vibration, Vertical::Z) => [0.0, 0.0, 1.0],
+                _ => [0.0; AXES],
+            },
+            config,
         }
     }
 
@@ -250,7 +258,9 @@ impl SensorSim {
                     for x in xs.iter_mut() {
                         let z: f64 =
                             rand::RngExt::sample(&mut self.rng, rand_distr::StandardNormal);
-                        *x = self.chain.quantise(*x + self.chain.offset + sigma * z);
+                        *x = self
+                            .chain
+                            .quantise(*x + self.chain.offset + self.gravity[a] + sigma * z);
                     }
                     if let Some((f, _)) = fault {
                         f.apply_samples(
@@ -293,7 +303,7 @@ impl SensorSim {
                 // synthesised instead.
                 if faulted
                     .iter()
-                    .any(|(_, m)| self.may_clip(m, n, hours, fault))
+                    .any(|(a, m)| self.may_clip(*a, m, n, hours, fault))
                 {
                     return self.vibration(c, Fidelity::Raw);
                 }
@@ -301,6 +311,17 @@ impl SensorSim {
                     let mut features = Analytic::sample(&m, n, fs, &mut self.rng);
                     if let Some((f, _)) = fault {
                         f.apply_features(&mut features, m.sigma, self.config.full_scale);
+                    }
+                    // No excursion from the window's mean goes past the output word.
+                    let dc = self.chain.offset + self.gravity[a];
+                    let reach = (self.chain.max - dc).max(dc - self.chain.min);
+                    if features.peak_g > reach {
+                        features.peak_g = reach;
+                        features.crest = if features.rms_g > 0.0 {
+                            reach / features.rms_g
+                        } else {
+                            0.0
+                        };
                     }
                     readings.push(AxisReading {
                         axis: axis_name(a),
@@ -322,10 +343,11 @@ impl SensorSim {
 
     /// Whether a window with moments `m` may reach the clip level: the part's full
     /// scale, or a saturation fault's fraction of it. The expected peak, 4 standard
-    /// deviations up, scaled by a gain fault and shifted by any DC (the unit's offset, a
-    /// bias or drift fault), is compared with it.
+    /// deviations up, scaled by a gain fault and shifted by any DC (gravity on the
+    /// vertical axis, the unit's offset, a bias or drift fault), is compared with it.
     fn may_clip(
         &self,
+        axis: usize,
         m: &AxisMoments,
         n: usize,
         hours: f64,
@@ -333,7 +355,8 @@ impl SensorSim {
     ) -> bool {
         let fs = self.config.odr_hz;
         let peak = Analytic::expected(m, n).peak_g + 4.0 * Analytic::estimator_std(m, n, fs).peak_g;
-        let (mut gain, mut shift, mut clip) = (1.0, self.chain.offset.abs(), 1.0);
+        let (mut gain, mut shift, mut clip) =
+            (1.0, (self.chain.offset + self.gravity[axis]).abs(), 1.0);
         match fault.map(|(f, _)| f) {
             Some(SensorFault::Gain { factor }) => gain = factor.abs(),
             Some(SensorFault::Bias { offset }) => shift += offset.abs(),
@@ -341,7 +364,7 @@ impl SensorSim {
             Some(SensorFault::Saturation { fraction }) => clip = fraction.clamp(0.0, 1.0),
             _ => {}
         }
-        peak * gain + shift >= self.config.full_scale * clip
+        peak * gain + shift >= self.chain.max * clip
     }
 
     fn sound(&mut self, c: &Conditions, fidelity: Fidelity) -> Values {

@@ -11,23 +11,94 @@ use crate::device::{Conditions, Fidelity, RawSamples, SensorSim};
 use crate::edge::{Level, Limits, Reading, Values, Zone};
 use crate::faults::{FaultEvent, Target};
 use crate::flow::{JamRecord, Kpi, LineSample, LineSim, StationTotals};
-use crate::plant::{FaultMode, MachineState, Severities, Thermal};
+use crate::plant::drive::shaft_hz;
+use crate::plant::{FaultMode, MachineKind, MachineState, Severities, Thermal};
 use crate::rng::rng_for;
 use crate::scenario::{FaultKind, Scenario};
-use crate::signal::MachineSignature;
+use crate::signal::{MachineSignature, UnitCharacter};
 use crate::telemetry::{Status, Telemetry};
 use crate::time::{SimDuration, SimTime};
 use crate::truth::{Health, ModeTruth, SensorFaultTruth, TruthRecord};
 
-/// Full-load slip of an induction motor (shaft speed falls with load).
-const RATED_SLIP: f64 = 0.02;
 /// Supply voltage for the current model, V (line to line).
 const SUPPLY_V: f64 = 400.0;
+/// Half the day-to-night swing of a factory hall's air temperature, °C (halls
+/// follow the outdoor daily cycle, damped by the building; warmest mid-afternoon).
+const AMBIENT_DAILY_SWING_C: f64 = 2.5;
+
+/// One machine's operating context between windows: how far the process has
+/// moved it from its load profile. Each part is an Ornstein–Uhlenbeck process
+/// stepped exactly over the time since the last window, from the machine's own
+/// stream, so healthy data varies within a shift as a real plant's does.
+struct Process {
+    rng: ChaCha8Rng,
+    /// Deviation of load from the profile, fraction of rated.
+    load: f64,
+    /// ln of the factor on the broadband floor.
+    ln_broadband: f64,
+    /// Rolling-element slip, fraction.
+    slip: f64,
+}
+
+/// Spread (σ) and correlation time (s) of each part of [`Process`].
+/// Load: demand on a pump, fan or drive wanders by a few percent over tens of
+/// minutes (flow control, batch changes); broadband: flow turbulence and
+/// cavitation in pumps, fans and compressors move the floor by ±25 % (an
+/// assumption in line with the flow-dependence of pump vibration, McKee et al.
+/// 2011, "A review of major centrifugal pump failure modes"), ±12 % on motors,
+/// spindles and conveyors; slip: 1–2 %, wandering (Randall & Antoni 2011).
+const PROCESS_LOAD: (f64, f64) = (0.04, 2_700.0);
+const PROCESS_SLIP: (f64, f64, f64) = (0.012, 0.003, 600.0);
+const PROCESS_BROADBAND_TAU_S: f64 = 1_200.0;
+
+impl Process {
+    fn new(mut rng: ChaCha8Rng) -> Process {
+        let z: f64 = rng.sample(rand_distr::StandardNormal);
+        Process {
+            rng,
+            load: 0.0,
+            ln_broadband: 0.0,
+            slip: PROCESS_SLIP.0 + PROCESS_SLIP.1 * z.clamp(-3.0, 3.0),
+        }
+    }
+
+    /// Steps every part over `dt_s` seconds.
+    fn step(&mut self, dt_s: f64, broadband_sd: f64) {
+        let ou = |x: f64, mean: f64, sd: f64, tau: f64, rng: &mut ChaCha8Rng| {
+            let k = (-dt_s / tau).exp();
+            let z: f64 = rng.sample(rand_distr::StandardNormal);
+            mean + (x - mean) * k + sd * (1.0 - k * k).sqrt() * z
+        };
+        self.load = ou(
+            self.load,
+            0.0,
+            PROCESS_LOAD.0,
+            PROCESS_LOAD.1,
+            &mut self.rng,
+        );
+        self.ln_broadband = ou(
+            self.ln_broadband,
+            0.0,
+            broadband_sd,
+            PROCESS_BROADBAND_TAU_S,
+            &mut self.rng,
+        );
+        self.slip = ou(
+            self.slip,
+            PROCESS_SLIP.0,
+            PROCESS_SLIP.1,
+            PROCESS_SLIP.2,
+            &mut self.rng,
+        )
+        .clamp(0.003, 0.025);
+    }
+}
 
 /// One machine's simulation state.
 struct MachineSim {
     signature: MachineSignature,
     thermal: Thermal,
+    process: Process,
     paths: Vec<DegradationPath>,
     sensors: Vec<SensorSim>,
     rng: ChaCha8Rng,
@@ -206,6 +277,10 @@ impl World {
             .map(|(i, m)| {
                 let mut rng = rng_for(seed, &m.id);
                 let phases = std::array::from_fn(|_| rng.random_range(0.0..std::f64::consts::TAU));
+                let unit = UnitCharacter::draw(&mut rng);
+                // Cooling differs unit to unit too (fan, fins, dirt): ±10 % on the rise.
+                let z: f64 = rng.sample(rand_distr::StandardNormal);
+                let rise_c = m.physics.rise_full_load_c * (1.0 + 0.1 * z.clamp(-3.0, 3.0));
                 let paths: Vec<DegradationPath> = scenario
                     .degradation
                     .iter()
@@ -248,13 +323,16 @@ impl World {
                         defaults: m.physics,
                         bearing: m.bearing,
                         phases,
+                        unit,
+                        supply_hz: m.supply_hz,
                     },
                     thermal: Thermal {
                         temperature_c: scenario.ambient.celsius
-                            + m.physics.rise_full_load_c * m.load.at(SimTime::ZERO).powi(2),
-                        rise_full_load_c: m.physics.rise_full_load_c,
+                            + rise_c * m.load.at(SimTime::ZERO).powi(2),
+                        rise_full_load_c: rise_c,
                         tau_s: m.physics.thermal_tau_s,
                     },
+                    process: Process::new(rng_for(seed, &format!("{}/process", m.id))),
                     paths,
                     sensors,
                     rng,
@@ -505,27 +583,59 @@ impl World {
         Some(out)
     }
 
+    /// Air temperature of the hall at `t`: the scenario's ambient plus a daily
+    /// cycle, warmest at 15:00 local (UTC here) time.
+    fn ambient_at(&self, t: SimTime) -> f64 {
+        let day_ns = 86_400_000_000_000i128;
+        let tod = self.scenario.start.unix_nanos(t).rem_euclid(day_ns) as f64 / 3.6e12;
+        self.scenario.ambient.celsius
+            + AMBIENT_DAILY_SWING_C * (std::f64::consts::TAU * (tod - 9.0) / 24.0).sin()
+    }
+
     fn state(&mut self, m: usize, t: SimTime) -> MachineState {
+        let ambient_c = self.ambient_at(t);
         let spec = &self.scenario.machines[m];
         let sim = &mut self.machines[m];
         let mut severity: Severities = [0.0; FaultMode::ALL.len()];
+        // Sensors see the damage as it shows (smoothing dips), truth records the damage.
         for p in &sim.paths {
-            severity[p.mode.index()] += p.severity_at(t);
+            severity[p.mode.index()] += p.expression_at(t);
         }
         for f in self.faults.iter().filter(|f| f.machine == m && f.active(t)) {
             if let Target::Machine { mode, severity: s } = f.target {
                 severity[mode.index()] = severity[mode.index()].max(s);
             }
         }
-        let load = spec.load.at(t);
-        let running = load > 0.0;
-        let shaft_hz = spec.rated_speed_rpm / 60.0 * (1.0 - RATED_SLIP * load);
         let dt = sim.last_acquired.map_or(0.0, |l| t.since(l).as_secs_f64());
+        let flow_driven = matches!(
+            spec.kind,
+            MachineKind::Pump | MachineKind::Fan | MachineKind::Compressor
+        );
+        sim.process.step(dt, if flow_driven { 0.25 } else { 0.12 });
+        let planned = spec.load.at(t);
+        // A failed machine has tripped (or was stopped by its operators): it stands
+        // still until repaired, and its sensors show a machine at rest.
+        let tripped = sim.failure_at.is_some_and(|f| f <= t);
+        let running = planned > 0.0 && !tripped;
+        let load = if running {
+            (planned + sim.process.load).clamp(0.02, 1.2)
+        } else {
+            0.0
+        };
+        let shaft_hz = if running {
+            shaft_hz(spec.rated_speed_rpm, spec.supply_hz, load)
+        } else {
+            0.0
+        };
         let temperature_c = sim.thermal.step(
             dt,
-            self.scenario.ambient.celsius,
+            ambient_c,
             load,
-            severity[FaultMode::Overheating.index()],
+            if running {
+                severity[FaultMode::Overheating.index()]
+            } else {
+                0.0
+            },
         );
         sim.last_acquired = Some(t);
         // Induction motor: no-load current ~35 % of rated; bearing friction adds a little.
@@ -543,10 +653,12 @@ impl World {
             shaft_hz,
             load,
             temperature_c,
-            ambient_c: self.scenario.ambient.celsius,
+            ambient_c,
             current_a,
             severity,
             running,
+            slip: sim.process.slip,
+            process: sim.process.ln_broadband.exp(),
         }
     }
 
@@ -554,7 +666,10 @@ impl World {
         let state = self.state(m, t);
         let model = self.machines[m].signature.model(&state);
         let limits = self.scenario.machines[m].limits;
-        let ambient = self.scenario.ambient;
+        let ambient = crate::scenario::Ambient {
+            celsius: state.ambient_c,
+            ..self.scenario.ambient
+        };
         let window_samples = self.scenario.window_samples;
         let fidelity = self.fidelity;
         let sensor_faults: Vec<Option<(crate::faults::SensorFault, SimTime)>> =

@@ -10,9 +10,9 @@ use fabtwin_bridge::topics::Topics;
 use fabtwin_sim::device::{Conditions, Fidelity, SensorSim};
 use fabtwin_sim::plant::{BearingGeometry, FaultMode, MachineKind, MachineState};
 use fabtwin_sim::rng::rng_for;
-use fabtwin_sim::scenario::{Ambient, Axes, Mounting, Sensor};
+use fabtwin_sim::scenario::{Ambient, Axes, Mounting, Sensor, Vertical};
 use fabtwin_sim::sensors::Part;
-use fabtwin_sim::signal::MachineSignature;
+use fabtwin_sim::signal::{MachineSignature, UnitCharacter};
 use fabtwin_sim::time::{SimDuration, SimTime};
 use fabtwin_sim::world::World;
 
@@ -32,6 +32,8 @@ fn workload() -> (MachineSignature, MachineState) {
         defaults: kind.defaults(),
         bearing: BearingGeometry::SKF_6205,
         phases: [0.3; 16],
+        unit: UnitCharacter::NOMINAL,
+        supply_hz: 50.0,
     };
     let mut severity = [0.0; FaultMode::ALL.len()];
     severity[FaultMode::BearingOuter.index()] = 0.3;
@@ -44,6 +46,8 @@ fn workload() -> (MachineSignature, MachineState) {
         current_a: 15.0,
         severity,
         running: true,
+        slip: 0.01,
+        process: 1.0,
     };
     (sig, state)
 }
@@ -57,6 +61,7 @@ fn window_seconds(fidelity: Fidelity, n: usize, batch: usize, reps: usize) -> f6
         part: Part::Iis3dwb,
         mounting: Mounting::Stud,
         axes: Axes::Xyz,
+        vertical: Vertical::X,
         odr_hz: 26_667.0,
         full_scale: 4.0,
     };

@@ -5,6 +5,7 @@
 //! turns that state into the vibration a sensor picks up.
 
 pub mod bearing;
+pub mod drive;
 pub mod kind;
 pub mod load;
 pub mod thermal;
@@ -83,6 +84,13 @@ pub struct MachineState {
     pub severity: Severities,
     /// Whether the machine is running (a stopped machine only shows sensor noise).
     pub running: bool,
+    /// Rolling-element slip: the fraction by which bearing defect frequencies fall
+    /// short of their kinematic values (1–2 % typical, Randall & Antoni 2011,
+    /// MSSP 25(2)); wanders from window to window.
+    pub slip: f64,
+    /// Process excitation of the broadband floor, as a factor on the kind's healthy
+    /// level (flow turbulence, cavitation, cutting: 1 = nominal).
+    pub process: f64,
 }
 
 impl MachineState {

@@ -1292,7 +1292,7 @@ fn unknown_field_is_refused_with_its_position() {
     assert_eq!(
         text,
         "golden.ron:5:95: sites[0].lines[0].machines[0].sensors[0].odr: Unexpected field named `odr` in `Sensor`, \
-         expected one of `id`, `part`, `mounting`, `axes`, `odr_hz`, or `full_scale` instead"
+         expected one of `id`, `part`, `mounting`, `axes`, `vertical`, `odr_hz`, or `full_scale` instead"
     );
     // Inside an enum's struct variant too (a misspelt optional field must not be
     // silently ignored).

@@ -10,7 +10,7 @@ use crate::plant::{BearingGeometry, FaultMode, LoadProfile, MachineKind};
 use crate::sensors::Part;
 use crate::time::{Epoch, SimDuration};
 
-pub use super::raw::{Axes, Codec, Mounting, Overflow, Session};
+pub use super::raw::{Axes, Codec, Mounting, Overflow, Session, Vertical};
 
 /// A scenario ready to build a world from.
 #[derive(Clone, Debug)]
@@ -71,8 +71,10 @@ pub struct Machine {
     pub line: String,
     /// Kind.
     pub kind: MachineKind,
-    /// Rated speed, rpm.
+    /// Rated (nameplate) speed, rpm: the speed at rated load.
     pub rated_speed_rpm: f64,
+    /// Supply frequency of its site, Hz.
+    pub supply_hz: f64,
     /// Rated power, kW.
     pub rated_power_kw: f64,
     /// Load profile.
@@ -102,6 +104,8 @@ pub struct Sensor {
     pub mounting: Mounting,
     /// Axes read.
     pub axes: Axes,
+    /// The axis that points up.
+    pub vertical: Vertical,
     /// Output data rate, Hz.
     pub odr_hz: f64,
     /// Full scale, part unit.

@@ -87,6 +87,10 @@ pub struct RawAcquisition {
 pub struct RawSite {
     /// Site id (used in topics).
     pub id: Spanned<String>,
+    /// Mains frequency of the site's supply, Hz: 50 or 60. Default: 50. Sets the
+    /// synchronous speed of its induction motors and their 2× line vibration.
+    #[serde(default)]
+    pub supply_hz: Option<Spanned<f64>>,
     /// Production lines.
     pub lines: Vec<RawLine>,
 }
@@ -201,6 +205,19 @@ pub enum Axes {
     Z,
 }
 
+/// Which accelerometer axis points up (it reads +1 g at rest).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub enum Vertical {
+    /// Radial x, the load direction: a sensor on top of a horizontal machine's
+    /// bearing housing.
+    #[default]
+    X,
+    /// Radial y: a sensor on the side of the housing, turned a quarter.
+    Y,
+    /// Axial z: a vertical machine (an in-line pump, a spindle pointing down).
+    Z,
+}
+
 /// A sensor as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename = "Sensor")]
@@ -215,6 +232,9 @@ pub struct RawSensor {
     /// Axes read (accelerometers). Default: `Xyz`.
     #[serde(default)]
     pub axes: Axes,
+    /// The axis that points up and sees gravity (accelerometers). Default: `X`.
+    #[serde(default)]
+    pub vertical: Vertical,
     /// Output data rate, Hz; must be one of the part's. Default: the part's highest.
     #[serde(default)]
     pub odr_hz: Option<Spanned<f64>>,

@@ -32,13 +32,16 @@ Acquisition
   interval          duration          "10m"     time between windows (≥ 2s)
   window_samples    u64               32768     samples per vibration window (256 … 1048576)
 
-Site:  id (string), lines ([Line])
+Site
+  id                string            required
+  supply_hz         f64, Hz           50        mains frequency: 50 | 60 (synchronous speed, 2× line vibration)
+  lines             [Line]            required
 Line:  id (string), machines ([Machine])
 
 Machine
   id                string            required  unique; also the device id in topics
   kind              enum              required  Motor | Pump | Fan | Spindle | Compressor | Conveyor
-  rated_speed_rpm   f64, rpm          required  60 … 60000
+  rated_speed_rpm   f64, rpm          required  60 … 60000; nameplate speed at rated load (slip falls with load)
   rated_power_kw    f64, kW           15        sets the ISO 10816-1 class and current
   load              Load              Constant(0.75)
   bearing           Bearing           SKF 6205 (9, 7.94, 39.04, 0)
@@ -70,6 +73,7 @@ Sensor
   part              string            required  IIS3DWB | ISM330DHCX | IIS2DLPC | STTS22H | HTS221 | LPS22HH | IMP34DT05 | IMP23ABSU
   mounting          enum              Stud      Stud | Adhesive | Magnet
   axes              enum              Xyz       Xyz | X | Y | Z (accelerometers only)
+  vertical          enum              X         X | Y | Z: the axis pointing up, which reads +1 g at rest
   odr_hz            f64, Hz           the part's highest; must be one of the part's rates
   full_scale        f64, part unit    4 (g) for accelerometers, the only range otherwise
 
@@ -100,10 +104,15 @@ Degradation
   machine           string            required
   mode              enum              required  bearing_outer | bearing_inner | imbalance | misalignment | looseness | overheating
   onset             At(duration) | Uniform(min: duration, max: duration)
-  initial           f64               0.05      severity at onset (0 < x < 1; failure at 1)
+  initial           f64               0.05      first detectable severity (0 < x < 1; failure at 1); the
+                                                defect initiates at onset at initial/30, below the noise floor
   growth            Exponential(rate_per_day: f64, rate_cv: 0.3, sigma_per_sqrt_day: 0.1)
                   | Gamma(mean_per_day: f64, cv: 0.5)
                   | Wiener(drift_per_day: f64, sigma_per_sqrt_day: 0.05)
+  life from onset   Exponential: ln(30/initial)/rate_per_day days; Gamma: 1/mean_per_day days;
+                    Wiener: 1/drift_per_day days — each for the median unit: a unit's clock runs
+                    slower or faster by a Weibull life factor of median 1 (slope 10/9 for bearing
+                    modes, Lundberg–Palmgren; 2 for the others), so a fleet's lives spread many-fold
 
 Fault
   machine           string            required

@@ -105,6 +105,18 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
                 format!("site id `{}` is used twice", site.id.val),
             );
         }
+        let supply_hz = site.supply_hz.as_ref().map_or(50.0, |f| {
+            if f.val == 50.0 || f.val == 60.0 {
+                f.val
+            } else {
+                cx.at(
+                    f,
+                    format!("{sp}.supply_hz"),
+                    format!("{} Hz is not a mains frequency (valid: 50, 60)", f.val),
+                );
+                50.0
+            }
+        });
         let mut line_ids = BTreeSet::new();
         for (li, line) in site.lines.iter().enumerate() {
             let lp = format!("{sp}.lines[{li}]");
@@ -130,6 +142,7 @@ pub fn validate(raw: RawScenario, src: &str, file: &str) -> Result<Scenario, Sce
                     &site.id.val,
                     &line.id.val,
                     (mi, lines.len()),
+                    supply_hz,
                 ) {
                     if m.id.val == "flow" {
                         cx.at(&m.id, format!("{mp}.id"), "machine id `flow` is reserved (a gateway's flow lines publish under `{site}/{gateway}/flow/{line}`); choose another id");
@@ -725,6 +738,7 @@ fn machine(
     site: &str,
     line: &str,
     grid: (usize, usize),
+    supply_hz: f64,
 ) -> Option<Machine> {
     cx.id(&m.id, &format!("{mp}.id"));
     let speed = cx.range(
@@ -896,6 +910,7 @@ fn machine(
             part,
             mounting: s.mounting,
             axes: s.axes,
+            vertical: s.vertical,
             odr_hz,
             full_scale,
         });
@@ -906,6 +921,7 @@ fn machine(
         line: line.to_string(),
         kind: m.kind,
         rated_speed_rpm: speed,
+        supply_hz,
         rated_power_kw: power,
         load,
         bearing,

@@ -176,6 +176,9 @@ fn list(values: &[f64]) -> String {
         .join(", ")
 }
 
+/// Codes on each side of zero in a 16-bit two's complement output word.
+pub const WORD_CODES: f64 = 32_768.0;
+
 /// One configured sensor's acquisition chain: noise, offset, quantisation, saturation.
 #[derive(Clone, Debug)]
 pub struct Chain {
@@ -198,7 +201,13 @@ impl Chain {
         let spec = part.spec();
         let lsb = spec.lsb_for(fs).unwrap_or(spec.lsb[0]);
         let (min, max) = match spec.measures {
-            Measures::Vibration | Measures::Sound => (-fs, fs - lsb),
+            // 16-bit two's complement output words (every accelerometer and
+            // microphone here, see the part modules): −32768 … 32767 LSB, which at
+            // ±16 g × 0.488 mg/LSB ends at 15.99 g, just inside the nominal range.
+            Measures::Vibration | Measures::Sound => (
+                (-WORD_CODES * lsb).max(-fs),
+                ((WORD_CODES - 1.0) * lsb).min(fs - lsb),
+            ),
             _ => (spec.range_min, fs),
         };
         let offset = if spec.accuracy > 0.0 {
@@ -271,11 +280,28 @@ mod tests {
     }
 
     #[test]
+    fn codes_stay_within_sixteen_bits_at_every_full_scale() {
+        let mut rng = rng_for(1, "codes");
+        for part in [Part::Iis3dwb, Part::Ism330dhcx] {
+            for &fs in part.spec().full_scales {
+                let chain = Chain::new(part, part.spec().odrs_hz[0], fs, &mut rng);
+                for x in [1e3, -1e3, fs, -fs] {
+                    let code = (chain.quantise(x) / chain.lsb).round();
+                    assert!(
+                        (-32_768.0..=32_767.0).contains(&code),
+                        "{part} ±{fs} g: {code}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn saturates_at_full_scale_and_quantises_to_lsb() {
         let mut rng = rng_for(1, "sat");
         let chain = Chain::new(Part::Iis3dwb, 26_667.0, 4.0, &mut rng);
-        assert_eq!(chain.quantise(10.0), 4.0 - 0.000_122);
-        assert_eq!(chain.quantise(-10.0), -4.0);
+        assert_eq!(chain.quantise(10.0), 32_767.0 * 0.000_122);
+        assert_eq!(chain.quantise(-10.0), -32_768.0 * 0.000_122);
         let q = chain.quantise(0.001);
         assert!((q / 0.000_122 - (q / 0.000_122).round()).abs() < 1e-9);
     }

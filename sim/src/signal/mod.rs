@@ -37,12 +37,62 @@ pub const RESONANCE_DAMPING: f64 = 0.05;
 /// fraction of the nominal period (1–2 % is typical, Randall & Antoni 2011).
 pub const SLIP_JITTER: f64 = 0.01;
 
+/// Impact-to-impact spread of a defect's impact amplitude (coefficient of
+/// variation): each rolling element meets the spall at its own speed, load share
+/// and angle, so no two impacts are alike (the random-amplitude impact train of
+/// Antoni & Randall 2002, J. Vib. Acoust. 124(2), and Randall & Antoni 2011 §2).
+/// 25 % is an assumption inside the spread seen on CWRU drive-end records.
+pub const IMPACT_AMPLITUDE_CV: f64 = 0.25;
+
 /// Looseness-equivalent severity that a bearing at its failure threshold adds
 /// through clearance (grows with the cube of bearing severity).
 pub const BEARING_CLEARANCE_LOOSENESS: f64 = 0.8;
 
-/// Mains frequency, Hz (motor electrical vibration is at twice this).
-pub const LINE_HZ: f64 = 50.0;
+/// What sets one unit apart from others of its kind, drawn once per machine.
+///
+/// Healthy machines of one type do not look alike: each is balanced to within
+/// its grade, not to zero (ISO 21940-11: a rotor of grade G 6.3 may carry any
+/// residual unbalance up to e·ω = 6.3 mm/s), sits on its own foundation, and has
+/// its sensor on its own spot of the housing, so the path from the bearing to the
+/// sensor differs by a few dB between units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UnitCharacter {
+    /// Factor on the kind's residual 1× (balance within the grade).
+    pub residual: f64,
+    /// Factor on the kind's broadband floor (foundation, couplings, flow path).
+    pub broadband: f64,
+    /// Factor on everything a fault adds (transfer path bearing → sensor).
+    pub transmission: f64,
+}
+
+impl UnitCharacter {
+    /// The nominal unit: every factor 1.
+    pub const NOMINAL: UnitCharacter = UnitCharacter {
+        residual: 1.0,
+        broadband: 1.0,
+        transmission: 1.0,
+    };
+
+    /// One unit's character from its own stream: residual unbalance anywhere in
+    /// 0.3 … 1.6 × the kind's typical value (log-uniform: units are balanced
+    /// "within the grade"), broadband and transfer path log-normal with a
+    /// standard deviation of 3 dB (σ of ln = 0.35).
+    pub fn draw(rng: &mut impl rand::Rng) -> UnitCharacter {
+        use rand::RngExt;
+        let z = |rng: &mut dyn rand::Rng| -> f64 {
+            let z: f64 = rand::RngExt::sample(rng, rand_distr::StandardNormal);
+            z.clamp(-3.0, 3.0)
+        };
+        let residual = (rng.random_range(0.3f64.ln()..1.6f64.ln())).exp();
+        let broadband = (0.35 * z(rng)).exp();
+        let transmission = (0.35 * z(rng)).exp();
+        UnitCharacter {
+            residual,
+            broadband,
+            transmission,
+        }
+    }
+}
 
 /// A sinusoid locked to shaft speed.
 #[derive(Clone, Debug, PartialEq)]
@@ -83,6 +133,8 @@ pub struct Impacts {
     pub resonance_hz: f64,
     /// Damping ratio of the resonance.
     pub damping: f64,
+    /// Coefficient of variation of one impact's amplitude about `amp_g`.
+    pub amp_cv: f64,
 }
 
 /// Everything that shapes the vibration at one instant.
@@ -116,6 +168,11 @@ pub struct MachineSignature {
     pub bearing: BearingGeometry,
     /// Phase of each harmonic order 1 … 16, rad (drawn once per machine).
     pub phases: [f64; 16],
+    /// What sets this unit apart from others of its kind.
+    pub unit: UnitCharacter,
+    /// Frequency of the supply feeding its motor, Hz (50 or 60): the electrical
+    /// vibration of an induction motor is at twice this.
+    pub supply_hz: f64,
 }
 
 impl MachineSignature {
@@ -140,15 +197,12 @@ impl MachineSignature {
                 orders[order - 1][a] += g[a];
             }
         };
-        // Residual 1× of a healthy machine: a fixed acceleration share.
-        add(
-            1,
-            [
-                d.residual_1x_g,
-                d.residual_1x_g * 0.8,
-                d.residual_1x_g * 0.3,
-            ],
-        );
+        // Residual 1× of a healthy machine: this unit's share of the kind's level.
+        let r1 = d.residual_1x_g * self.unit.residual;
+        add(1, [r1, r1 * 0.8, r1 * 0.3]);
+        // Everything a fault adds reaches the sensor through this unit's path.
+        let tx = self.unit.transmission;
+        let v = |mm_s: f64, order: f64| v(mm_s * tx, order);
         let imb = state.severity(FaultMode::Imbalance);
         if imb > 0.0 {
             let g = v(FAULT_VELOCITY_AT_FAILURE_MM_S * imb, 1.0);
@@ -204,14 +258,18 @@ impl MachineSignature {
         ) {
             let g = 0.006 * (0.2 + 0.8 * load);
             tones.push(Tone {
-                freq_hz: 2.0 * LINE_HZ,
+                freq_hz: 2.0 * self.supply_hz,
                 amp_g: [g, g, 0.3 * g],
                 phase: self.phases[15],
             });
         }
 
         let ord = self.bearing.orders();
+        // The defect passes through the load zone: impacts weaken with load but stay
+        // at no load (preload and the rotor's weight; CWRU's 0 hp records show them).
         let load_factor = 0.5 + 0.5 * load.min(1.2);
+        // Rolling elements slip: the lines sit below their kinematic values.
+        let slip = 1.0 - state.slip.clamp(0.0, 0.1);
         let mut impacts = Vec::new();
         let mut rough = 0.0;
         for (mode, order, depth) in [
@@ -220,21 +278,24 @@ impl MachineSignature {
         ] {
             let s = state.severity(mode);
             if s > 0.0 {
-                let g = IMPACT_G_AT_FAILURE * s * load_factor;
+                let g = IMPACT_G_AT_FAILURE * s * load_factor * tx;
                 impacts.push(Impacts {
                     mode,
-                    rate_hz: order * fr,
+                    rate_hz: order * fr * slip,
                     amp_g: [g, 0.7 * g, 0.4 * g],
                     mod_hz: if depth > 0.0 { fr } else { 0.0 },
                     mod_depth: depth,
                     resonance_hz: d.resonance_hz,
                     damping: RESONANCE_DAMPING,
+                    amp_cv: IMPACT_AMPLITUDE_CV,
                 });
                 rough += s;
             }
         }
-        // Surface damage also raises the broadband floor.
-        let bb = d.broadband_g * (0.5 + 0.5 * load) + 0.02 * rough;
+        // Surface damage also raises the broadband floor; the process (flow, cutting)
+        // moves the healthy part of it.
+        let bb = d.broadband_g * self.unit.broadband * state.process * (0.5 + 0.5 * load)
+            + 0.02 * rough * tx;
         VibrationModel {
             shaft_hz: fr,
             harmonics,

@@ -112,6 +112,9 @@ struct TrainSpectrum {
     /// H(fm) and H₃(fm) (of h and of h³), for a modulated train's line at fm.
     fm_line: (f64, f64),
     fm_cube: (f64, f64),
+    /// Density of the incoherent continuum at the bottom of the velocity band, g²/Hz
+    /// per g² of peak.
+    low_density: f64,
 }
 
 impl TrainSpectrum {
@@ -153,19 +156,28 @@ impl TrainSpectrum {
             }
             m += 1.0;
         }
+        // Amplitudes that differ impact to impact (a = 1 + c·z) keep E[a]² = 1 in the
+        // lines and spread var(a) = c² as a continuum of the same shape as the
+        // jitter's: the incoherent share at f is 1 + c² − coherence(f).
+        let c2 = imp.amp_cv * imp.amp_cv;
         for (e, x) in out.edge.iter_mut().enumerate().skip(1) {
             let f = e as f64 * nyq / BANDS as f64;
             let coherence = (-(std::f64::consts::TAU * SLIP_JITTER * f / lambda).powi(2)).exp();
             let s1 = 2.0 * st.mag2(f, fs) / (fs * fs);
-            *x = (1.0 + d * d / 2.0) * s1 * (1.0 - coherence).sqrt() * lambda.powf(1.5);
+            *x = (1.0 + d * d / 2.0) * s1 * (1.0 + c2 - coherence).sqrt() * lambda.powf(1.5);
         }
         // The incoherent remainder, on a fine grid.
         let steps = 512 * BANDS;
         let df = nyq / steps as f64;
         let density = 2.0 * lambda * (1.0 + d * d / 2.0) / (fs * fs);
+        out.low_density = density
+            * st.mag2(VEL_LO_HZ, fs)
+            * (1.0 + c2
+                - (-(std::f64::consts::TAU * SLIP_JITTER * VEL_LO_HZ / lambda).powi(2)).exp());
         for i in 0..steps {
             let f = (i as f64 + 0.5) * df;
-            let lost = 1.0 - (-(std::f64::consts::TAU * SLIP_JITTER * f / lambda).powi(2)).exp();
+            let lost =
+                1.0 + c2 - (-(std::f64::consts::TAU * SLIP_JITTER * f / lambda).powi(2)).exp();
             let p = density * st.mag2(f, fs) * lost * df;
             out.bands[i * BANDS / steps] += p;
             if in_vel(f) {
@@ -205,6 +217,61 @@ pub struct AxisMoments {
     pub impact_edge: [f64; BANDS],
     /// Mean square per band, g².
     pub bands: [f64; BANDS],
+    /// Scatter of a window's moments from impact amplitudes that differ impact to
+    /// impact (a = 1 + c·z): var(m2)·T = Σ x2²·V22/λ over trains, g⁴·s, with
+    /// V22 = var(a²)/E[a²]²; `amp_var44` and `amp_var42` the same for m4 and for the
+    /// covariance of m4 with m2 (g⁸·s, g⁶·s).
+    pub amp_var22: f64,
+    /// See `amp_var22`.
+    pub amp_var44: f64,
+    /// See `amp_var22`.
+    pub amp_var42: f64,
+    /// The same for each band's mean square: Σ (the train's power in the band)²·V22/λ.
+    pub amp_var_bands: [f64; BANDS],
+    /// The same for the velocity mean square, (mm/s)⁴·s.
+    pub amp_var_vel: f64,
+    /// One-sided density of the impacts' incoherent continuum at the bottom of the
+    /// velocity band, g²/Hz.
+    pub impact_continuum: f64,
+    /// The strongest train's c·(peak of one impact), g: the window's largest impact
+    /// stands above the mean impact by this times the expected maximum of K normals.
+    pub impact_peak_spread: f64,
+    /// Impacts per sample that can make the peak (those near the top of the
+    /// modulation; all of them without modulation).
+    pub impact_peak_rate: f64,
+}
+
+/// Relative scatter of a random impact amplitude a = 1 + c·z (z standard normal):
+/// V22 = var(a²)/E[a²]², V44 = var(a⁴)/E[a⁴]², V42 = cov(a⁴, a²)/(E[a⁴]·E[a²]),
+/// from the even moments of z (1, 3, 15, 105).
+#[derive(Clone, Copy, Debug)]
+struct AmplitudeSpread {
+    v22: f64,
+    v44: f64,
+    v42: f64,
+}
+
+impl AmplitudeSpread {
+    /// For amplitude spread `c` on a train modulated by 1 + d·cos: the impacts'
+    /// weights w = m² (m⁴) differ across the modulation, so a sum over K of them
+    /// scatters by V·E[w²]/E[w]²/K (even moments of cos: 1/2, 3/8, 5/16, 35/128).
+    fn of(c: f64, d: f64) -> AmplitudeSpread {
+        let c2 = c * c;
+        let e2 = 1.0 + c2;
+        let e4 = 1.0 + 6.0 * c2 + 3.0 * c2 * c2;
+        let e6 = 1.0 + 15.0 * c2 + 45.0 * c2 * c2 + 15.0 * c2.powi(3);
+        let e8 = 1.0 + 28.0 * c2 + 210.0 * c2 * c2 + 420.0 * c2.powi(3) + 105.0 * c2.powi(4);
+        let d2 = d * d;
+        let m2 = 1.0 + d2 / 2.0;
+        let m4 = 1.0 + 3.0 * d2 + 3.0 * d2 * d2 / 8.0;
+        let m6 = 1.0 + 7.5 * d2 + 5.625 * d2 * d2 + 0.3125 * d2.powi(3);
+        let m8 = 1.0 + 14.0 * d2 + 26.25 * d2 * d2 + 8.75 * d2.powi(3) + 35.0 / 128.0 * d2.powi(4);
+        AmplitudeSpread {
+            v22: (e4 / (e2 * e2) - 1.0) * m4 / (m2 * m2),
+            v44: (e8 / (e4 * e4) - 1.0) * m8 / (m4 * m4),
+            v42: (e6 / (e4 * e2) - 1.0) * m6 / (m4 * m2),
+        }
+    }
 }
 
 /// Analytic feature engine with its caches (one per sensor).
@@ -217,8 +284,8 @@ pub struct Analytic {
 }
 
 /// Bits of (rate, modulation frequency and depth, resonance, damping, fs, top of the
-/// velocity band): everything a [`TrainSpectrum`] depends on.
-type TrainKey = [u64; 7];
+/// velocity band, amplitude spread): everything a [`TrainSpectrum`] depends on.
+type TrainKey = [u64; 8];
 
 /// Impact trains whose spectra an [`Analytic`] keeps (two bearing defects at once).
 const TRAIN_CACHE: usize = 2;
@@ -398,10 +465,15 @@ impl Analytic {
             }
             let st = self.response(imp.resonance_hz, imp.damping, fs).clone();
             let d = imp.mod_depth;
-            let ea2 = 1.0 + d * d / 2.0;
-            // Moments of the modulation 1 + d·cos: E[cos²] = 1/2, E[cos³] = 0, E[cos⁴] = 3/8.
-            let ea3 = 1.0 + 1.5 * d * d;
-            let ea4 = 1.0 + 3.0 * d * d + 3.0 * d.powi(4) / 8.0;
+            // Moments of the modulation 1 + d·cos: E[cos²] = 1/2, E[cos³] = 0, E[cos⁴] = 3/8,
+            // times those of the impact's own amplitude a = 1 + c·z (z standard normal):
+            // E[a²] = 1 + c², E[a³] = 1 + 3c², E[a⁴] = 1 + 6c² + 3c⁴.
+            let c2 = imp.amp_cv * imp.amp_cv;
+            let av = AmplitudeSpread::of(imp.amp_cv, d);
+            let ea2 = (1.0 + d * d / 2.0) * (1.0 + c2);
+            let ea3 = (1.0 + 1.5 * d * d) * (1.0 + 3.0 * c2);
+            let ea4 =
+                (1.0 + 3.0 * d * d + 3.0 * d.powi(4) / 8.0) * (1.0 + 6.0 * c2 + 3.0 * c2 * c2);
             let key = [
                 imp.rate_hz,
                 imp.mod_hz,
@@ -410,6 +482,7 @@ impl Analytic {
                 imp.damping,
                 fs,
                 vel_hi,
+                imp.amp_cv,
             ]
             .map(f64::to_bits);
             let spec = match self.trains.iter().find(|(k, _)| *k == key) {
@@ -442,19 +515,34 @@ impl Analytic {
                 o.m2 += x2;
                 // The ringing's first (positive) lobe is its peak, seen from the mean.
                 o.peak_det += amp * (1.0 + d) - dc;
-                for (b, s) in o.bands.iter_mut().zip(spec.bands) {
+                for ((b, v), s) in o.bands.iter_mut().zip(&mut o.amp_var_bands).zip(spec.bands) {
                     *b += amp * amp * s;
+                    *v += (amp * amp * s).powi(2) * av.v22 / imp.rate_hz;
                 }
                 // One impact more or less in the window: its mean square is x2/(λ·T),
                 // and the energies of modulated impacts spread by E[A⁴]/E[A²]².
                 let spread = ea4.sqrt() / ea2 / imp.rate_hz;
                 o.impact_grain = o.impact_grain.hypot(x2 * spread);
                 o.impact_grain4 = o.impact_grain4.hypot(x4 * spread);
+                // Random amplitudes: Σ over the λT impacts of a_i² (a_i⁴) scatters by
+                // var(a²) (var(a⁴)) per impact.
+                o.amp_var22 += x2 * x2 * av.v22 / imp.rate_hz;
+                o.amp_var44 += x4 * x4 * av.v44 / imp.rate_hz;
+                o.amp_var42 += x2 * x4 * av.v42 / imp.rate_hz;
+                let top = amp * (1.0 + d) * imp.amp_cv;
+                if top > o.impact_peak_spread {
+                    o.impact_peak_spread = top;
+                    // With modulation only the impacts near its top (about a quarter of
+                    // the cycle within 15 % of it) can make the window's peak.
+                    o.impact_peak_rate = imp.rate_hz / fs * if d > 0.0 { 0.25 } else { 1.0 };
+                }
                 for (b, e) in o.impact_edge.iter_mut().enumerate() {
                     let edges = spec.edge[b].hypot(spec.edge[b + 1]);
                     *e = e.hypot(amp * amp * edges);
                 }
                 o.vel2_det += amp * amp * spec.vel2;
+                o.amp_var_vel += (amp * amp * spec.vel2).powi(2) * av.v22 / imp.rate_hz;
+                o.impact_continuum += amp * amp * spec.low_density;
                 o.vel2_det_f2 += amp * amp * spec.vel2_f2;
                 // The modulation's own line at fm (counted above as power) is locked to
                 // the shaft when fm is a shaft harmonic, as for an inner race turning with
@@ -510,10 +598,18 @@ impl Analytic {
     pub fn expected(m: &AxisMoments, n: usize) -> AxisFeatures {
         let rms = m.m2.max(0.0).sqrt();
         let n = n as f64;
-        let peak = if m.sigma <= 0.0 {
-            m.peak_det
+        // The window's largest impact: E[max of K normals] ≈ E[max |Z| of K/2].
+        let impacts = n * m.impact_peak_rate;
+        let lift = if impacts >= 2.0 {
+            m.impact_peak_spread * expected_abs_max(impacts / 2.0)
         } else {
-            (m.peak_det + m.sigma * expected_abs_max(n / 50.0)).max(m.sigma * expected_abs_max(n))
+            0.0
+        };
+        let peak_det = m.peak_det + lift;
+        let peak = if m.sigma <= 0.0 {
+            peak_det
+        } else {
+            (peak_det + m.sigma * expected_abs_max(n / 50.0)).max(m.sigma * expected_abs_max(n))
         };
         AxisFeatures {
             rms_g: rms,
@@ -541,16 +637,25 @@ impl Analytic {
         // the train's phase the count varies by f·(1 − f) for fractional part f, 1/6 on
         // average: var += (impact_grain/T)²/6.
         let grain = m.impact_grain * fs / nf;
-        let var_m2 =
-            (3.0 * s2 * s2 - s2 * s2 + 4.0 * s2 * (m.m2 - s2).max(0.0)) / nf + grain * grain / 6.0;
+        let window_s = nf / fs;
+        let var_m2 = (3.0 * s2 * s2 - s2 * s2 + 4.0 * s2 * (m.m2 - s2).max(0.0)) / nf
+            + grain * grain / 6.0
+            + m.amp_var22 / window_s;
         let rms_std = if e.rms_g > 0.0 {
             var_m2.sqrt() / (2.0 * e.rms_g)
         } else {
             0.0
         };
-        let kurt_std = Self::kurtosis_std(m, nf, grain);
-        // The maximum of N Gaussian draws has Gumbel spread π/√6 / √(2 ln N).
-        let peak_std = m.sigma * std::f64::consts::PI / 6f64.sqrt() / (2.0 * nf.ln()).sqrt();
+        let kurt_std = Self::kurtosis_std(m, nf, grain, window_s);
+        // The maximum of N Gaussian draws has Gumbel spread π/√6 / √(2 ln N); so has
+        // the largest of K random impact amplitudes.
+        let gumbel = |k: f64| std::f64::consts::PI / 6f64.sqrt() / (2.0 * k.max(2.0).ln()).sqrt();
+        let impacts = nf * m.impact_peak_rate;
+        let peak_std = (m.sigma * gumbel(nf)).hypot(if impacts >= 2.0 {
+            m.impact_peak_spread * gumbel(impacts)
+        } else {
+            0.0
+        });
         let crest_std = if e.rms_g > 0.0 {
             e.crest
                 * ((peak_std / e.peak_g.max(1e-30)).powi(2) + (rms_std / e.rms_g).powi(2)).sqrt()
@@ -566,10 +671,13 @@ impl Analytic {
         let nyq = fs / 2.0;
         let hi = VEL_HI_HZ.min(nyq);
         let k = (STANDARD_GRAVITY * 1e3 / std::f64::consts::TAU).powi(2);
-        let bin = s2 / nyq * df;
+        // Impacts of random amplitude (and jitter) add a continuum of their own, which
+        // scatters from bin to bin as noise does: their density joins the noise's.
+        let bin = (s2 / nyq + m.impact_continuum) * df;
         let var_v2 = HANN_BIN_OVERLAP * (bin * k).powi(2) / df / 3.0
             * (VEL_LO_HZ.powi(-3) - hi.powi(-3)).max(0.0)
-            + 2.0 * HANN_BIN_OVERLAP * bin * k * m.vel2_det_f2;
+            + 2.0 * HANN_BIN_OVERLAP * bin * k * m.vel2_det_f2
+            + m.amp_var_vel / window_s;
         let vel_std = if e.vel_rms_mm_s > 0.0 {
             var_v2.sqrt() / (2.0 * e.vel_rms_mm_s)
         } else {
@@ -584,12 +692,16 @@ impl Analytic {
         // m/λ (Σ 1/m² = π²/6) these add to var = E[A²]²·S₁²·λ³/(12·T) per edge, times
         // 35/18 for the Hann weighting. (The Hann taper also smooths away the count
         // granularity that scatters the rectangular-window mean square.)
-        let window_s = nf / fs;
-        for ((b, s), e) in bands.iter_mut().zip(m.bands).zip(m.impact_edge) {
+        for (((b, s), e), v) in bands
+            .iter_mut()
+            .zip(m.bands)
+            .zip(m.impact_edge)
+            .zip(m.amp_var_bands)
+        {
             let noise = s2 / BANDS as f64;
             let var = HANN_BIN_OVERLAP * noise * (noise + 2.0 * (s - noise).max(0.0));
             let edge = HANN_BIN_OVERLAP * e * e / (12.0 * window_s);
-            *b = (var / bins_per_band + edge).sqrt();
+            *b = (var / bins_per_band + edge + v / window_s).sqrt();
         }
         AxisFeatures {
             rms_g: rms_std,
@@ -610,8 +722,10 @@ impl Analytic {
     /// squares (Gaussian moments 3σ⁴, 15σ⁶, 105σ⁸) give the variance, N·m2⁴·var(k̂).
     /// E6 is bounded by peak²·E4 (|d| never exceeds the deterministic peak). For d = 0
     /// this is the textbook 24/N. A window holding one impact more or less moves m2
-    /// and m4 together (`grain`, `impact_grain4`), the last term.
-    fn kurtosis_std(m: &AxisMoments, nf: f64, grain: f64) -> f64 {
+    /// and m4 together (`grain`, `impact_grain4`); impacts of random amplitude move
+    /// them together too (`amp_var*`): δm4 − c·δm2 of the impacts' own moments, where
+    /// m4 also carries 6·σ²·m2 of them (c' = c − 6σ²).
+    fn kurtosis_std(m: &AxisMoments, nf: f64, grain: f64, window_s: f64) -> f64 {
         if m.m2 <= 0.0 {
             return 0.0;
         }
@@ -636,7 +750,11 @@ impl Analytic {
             0.0
         };
         let count = (grain4 - c * grain) / (m.m2 * m.m2);
-        (noise + count * count / 6.0).sqrt()
+        let c1 = c - 6.0 * s2;
+        let amp = (m.amp_var44 - 2.0 * c1 * m.amp_var42 + c1 * c1 * m.amp_var22).max(0.0)
+            / window_s
+            / m.m2.powi(4);
+        (noise + count * count / 6.0 + amp).sqrt()
     }
 
     /// One window's features: the expectation plus estimator noise drawn from `rng`.

@@ -73,7 +73,11 @@ impl Synth {
             for j in first..=last {
                 let slip: f64 = rng.sample(StandardNormal);
                 let tau = j as f64 * period + slip * SLIP_JITTER * period;
-                let m = 1.0 + imp.mod_depth * (std::f64::consts::TAU * imp.mod_hz * tau).cos();
+                // This impact's own amplitude (no two rolling elements hit alike).
+                let spread: f64 = rng.sample(StandardNormal);
+                let a = 1.0 + imp.amp_cv * spread;
+                let m =
+                    a * (1.0 + imp.mod_depth * (std::f64::consts::TAU * imp.mod_hz * tau).cos());
                 let start = ((tau - t0_s) * fs).round() as i64;
                 let skip = (-start).max(0) as usize;
                 if skip >= h.len() {
