@@ -85,12 +85,16 @@ pub struct VerifyArgs {
     /// Write the report as JSON here.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Exit 1 when more messages than this are missing.
-    #[arg(long)]
-    pub max_missing: Option<u64>,
-    /// Exit 1 when more duplicates than this arrived.
-    #[arg(long)]
-    pub max_duplicates: Option<u64>,
+    /// Messages that may be missing before the run fails (default: none may).
+    #[arg(long, default_value_t = 0)]
+    pub max_missing: u64,
+    /// Duplicates that may arrive before the run fails (default: none may; QoS 1
+    /// redelivery after a reconnect is a duplicate a pipeline must handle).
+    #[arg(long, default_value_t = 0)]
+    pub max_duplicates: u64,
+    /// Scenario devices that may stay silent before the run fails (default: none may).
+    #[arg(long, default_value_t = 0)]
+    pub max_silent: u64,
 }
 
 /// Brokers `provision` can write for.
@@ -181,6 +185,10 @@ pub struct RunArgs {
     /// publish from each device's next seq.
     #[arg(long, requires = "buffer_dir")]
     pub resume: bool,
+    /// How long to wait at the end for buffered messages to be delivered (wall
+    /// clock, e.g. 30s). What is still undelivered then fails the run.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub drain_timeout: String,
     /// Username of the verifying subscriber (it needs read access to every telemetry
     /// topic); its password comes from --verify-password-file. Default: --username.
     #[arg(long, requires = "verify_password_file")]

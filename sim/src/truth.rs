@@ -71,12 +71,16 @@ pub struct TruthRecord {
     pub modes: Vec<ModeTruth>,
     /// Active sensor faults (the sensor, not the machine, is at fault).
     pub sensor_faults: Vec<SensorFaultTruth>,
-    /// Realised failure time, if the paths reach the threshold within the horizon.
+    /// Realised time of the failure this instant leads to (or is in, while the
+    /// machine is down), if the paths reach the threshold within the horizon.
     pub failure_at: Option<SimTime>,
     /// Remaining useful life, seconds (`failure_at − t`), when known.
     pub rul_s: Option<f64>,
     /// Whether failure lies beyond the end of the run (or beyond the horizon).
     pub censored: bool,
+    /// The last repair before this instant (maintenance: the failed part replaced,
+    /// every wear path then under way reset), if any.
+    pub repaired_at: Option<SimTime>,
     /// Load fraction (operating context).
     pub load: f64,
     /// Shaft speed, rpm (operating context).

@@ -106,7 +106,71 @@ struct MachineSim {
     seq: u64,
     last_acquired: Option<SimTime>,
     status: Status,
-    failure_at: Option<SimTime>,
+    /// Failures in time order, each with its repair.
+    breakdowns: Vec<Breakdown>,
+    /// When each degradation path was ended by a repair (a replaced bearing, a
+    /// rebalanced rotor: the whole machine is overhauled).
+    renewed: Vec<Option<SimTime>>,
+}
+
+/// A failure: the machine trips at `failed` and stands until `repaired`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Breakdown {
+    failed: SimTime,
+    /// `None`: never within the horizon (an injected failure stays).
+    repaired: Option<SimTime>,
+}
+
+/// Median time from a trip to the machine running again, h, and the log-normal
+/// spread of it: a replacement bearing or an overhaul fitted within a shift or
+/// a few (an assumption; plant repair times depend on spares and staffing).
+const REPAIR_MEDIAN_H: f64 = 24.0;
+const REPAIR_SIGMA_LN: f64 = 0.5;
+
+/// The failures of a machine and their repairs: a path fails, the machine trips,
+/// is repaired after a drawn downtime, and every path that had started by then is
+/// ended (the failed part is replaced, the machine is overhauled); paths that
+/// start later may fail later. An injected failure is never repaired.
+fn breakdowns(
+    paths: &[DegradationPath],
+    injected: Option<SimTime>,
+    rng: &mut ChaCha8Rng,
+) -> (Vec<Breakdown>, Vec<Option<SimTime>>) {
+    let mut out = Vec::new();
+    let mut renewed: Vec<Option<SimTime>> = vec![None; paths.len()];
+    let mut after = SimTime::ZERO;
+    loop {
+        let next = paths
+            .iter()
+            .zip(&renewed)
+            .filter(|(_, r)| r.is_none())
+            .filter_map(|(p, _)| p.failure)
+            .filter(|f| *f >= after)
+            .min();
+        let stays = injected.filter(|f| *f >= after && next.is_none_or(|n| *f <= n));
+        if let Some(f) = stays {
+            out.push(Breakdown {
+                failed: f,
+                repaired: None,
+            });
+            break;
+        }
+        let Some(failed) = next else { break };
+        let z: f64 = rng.sample(rand_distr::StandardNormal);
+        let hours = REPAIR_MEDIAN_H * (REPAIR_SIGMA_LN * z.clamp(-3.0, 3.0)).exp();
+        let repaired = failed.after(SimDuration::from_secs_f64(hours * 3600.0));
+        for (p, r) in paths.iter().zip(renewed.iter_mut()) {
+            if r.is_none() && p.onset <= repaired {
+                *r = Some(repaired);
+            }
+        }
+        out.push(Breakdown {
+            failed,
+            repaired: Some(repaired),
+        });
+        after = repaired;
+    }
+    (out, renewed)
 }
 
 /// What one step produced.
@@ -295,14 +359,17 @@ impl World {
                         )
                     })
                     .collect();
-                let mut failure_at = paths.iter().filter_map(|p| p.failure).min();
-                for f in faults.iter().filter(|f| f.machine == i) {
-                    if let Target::Machine { severity, .. } = f.target
-                        && severity >= crate::degradation::FAILURE_THRESHOLD
-                    {
-                        failure_at = Some(failure_at.map_or(f.start, |x: SimTime| x.min(f.start)));
-                    }
-                }
+                let injected_failure = faults
+                    .iter()
+                    .filter(|f| f.machine == i)
+                    .filter(|f| {
+                        matches!(f.target, Target::Machine { severity, .. }
+                            if severity >= crate::degradation::FAILURE_THRESHOLD)
+                    })
+                    .map(|f| f.start)
+                    .min();
+                let (breakdowns, renewed) = breakdowns(&paths, injected_failure, &mut rng);
+                let failure_at = breakdowns.first().map(|b| b.failed);
                 let onsets = paths
                     .iter()
                     .map(|p| p.onset)
@@ -340,7 +407,8 @@ impl World {
                     seq: 0,
                     last_acquired: None,
                     status: Status::default(),
-                    failure_at,
+                    breakdowns,
+                    renewed,
                 }
             })
             .collect();
@@ -598,8 +666,10 @@ impl World {
         let sim = &mut self.machines[m];
         let mut severity: Severities = [0.0; FaultMode::ALL.len()];
         // Sensors see the damage as it shows (smoothing dips), truth records the damage.
-        for p in &sim.paths {
-            severity[p.mode.index()] += p.expression_at(t);
+        for (p, r) in sim.paths.iter().zip(&sim.renewed) {
+            if r.is_none_or(|r| t < r) {
+                severity[p.mode.index()] += p.expression_at(t);
+            }
         }
         for f in self.faults.iter().filter(|f| f.machine == m && f.active(t)) {
             if let Target::Machine { mode, severity: s } = f.target {
@@ -615,7 +685,10 @@ impl World {
         let planned = spec.load.at(t);
         // A failed machine has tripped (or was stopped by its operators): it stands
         // still until repaired, and its sensors show a machine at rest.
-        let tripped = sim.failure_at.is_some_and(|f| f <= t);
+        let tripped = sim
+            .breakdowns
+            .iter()
+            .any(|b| b.failed <= t && b.repaired.is_none_or(|r| t < r));
         let running = planned > 0.0 && !tripped;
         let load = if running {
             (planned + sim.process.load).clamp(0.02, 1.2)
@@ -728,7 +801,12 @@ impl World {
     fn truth(&self, m: usize, t: SimTime, state: &MachineState) -> TruthRecord {
         let sim = &self.machines[m];
         let mut modes: Vec<ModeTruth> = Vec::new();
-        for p in sim.paths.iter().filter(|p| p.active(t)) {
+        for (p, _) in sim
+            .paths
+            .iter()
+            .zip(&sim.renewed)
+            .filter(|(p, r)| p.active(t) && r.is_none_or(|r| t < r))
+        {
             modes.push(ModeTruth {
                 mode: p.mode,
                 severity: p.severity_at(t),
@@ -760,7 +838,19 @@ impl World {
             }
         }
         modes.sort_by_key(|x| x.mode);
-        let failed = sim.failure_at.is_some_and(|f| f <= t)
+        // The breakdown this instant belongs to: the one it is in, or the next.
+        let current = sim
+            .breakdowns
+            .iter()
+            .find(|b| b.repaired.is_none_or(|r| t < r));
+        let failure_at = current.map(|b| b.failed);
+        let repaired_at = sim
+            .breakdowns
+            .iter()
+            .filter_map(|b| b.repaired)
+            .filter(|r| *r <= t)
+            .max();
+        let failed = failure_at.is_some_and(|f| f <= t)
             || modes
                 .iter()
                 .any(|x| x.severity >= crate::degradation::FAILURE_THRESHOLD);
@@ -778,9 +868,10 @@ impl World {
             health,
             modes,
             sensor_faults,
-            failure_at: sim.failure_at,
-            rul_s: sim.failure_at.map(|f| f.0.saturating_sub(t.0) as f64 / 1e9),
-            censored: sim.failure_at.is_none_or(|f| f >= end),
+            failure_at,
+            rul_s: failure_at.map(|f| f.0.saturating_sub(t.0) as f64 / 1e9),
+            censored: failure_at.is_none_or(|f| f >= end),
+            repaired_at,
             load: state.load,
             speed_rpm: state.shaft_hz * 60.0,
             temperature_c: state.temperature_c,

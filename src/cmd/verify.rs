@@ -95,14 +95,16 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
     })?;
     // Devices the scenario has that said nothing are listed too.
     let mut devices = tally.report(&last_sent);
+    // A silent device whose last sequence number is known misses all of 0 … last.
     for m in &scenario.machines {
         if !devices.iter().any(|d| d.device == m.id) {
+            let missing = last_sent.get(&m.id).map_or(0, |&last| last + 1);
             devices.push(fabtwin_bridge::mqtt::verify::DeviceReport {
                 device: m.id.clone(),
                 received: 0,
                 distinct: 0,
-                missing: 0,
-                missing_first: Vec::new(),
+                missing,
+                missing_first: (0..missing.min(10)).collect(),
                 duplicates: 0,
                 out_of_order: 0,
                 latency_ms: None,
@@ -118,28 +120,69 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
         fabtwin_bridge::files::write_atomic(out, &bytes)
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
-    let mut failed = Vec::new();
-    if let Some(max) = a.max_missing
-        && report.missing > max
-    {
-        failed.push(format!("{} missing > --max-missing {max}", report.missing));
-    }
-    if let Some(max) = a.max_duplicates
-        && report.duplicates > max
-    {
-        failed.push(format!(
-            "{} duplicates > --max-duplicates {max}",
-            report.duplicates
-        ));
-    }
+    let failed = verdict(&report, &a, &scenario_ids(&scenario));
     for f in &failed {
         println!("FAIL {f}");
+    }
+    if failed.is_empty() {
+        println!("PASS every expected message arrived once");
     }
     Ok(if failed.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+fn scenario_ids(s: &fabtwin_sim::scenario::Scenario) -> Vec<String> {
+    s.machines.iter().map(|m| m.id.clone()).collect()
+}
+
+/// Why the run fails, if it does. The gate is closed by default: nothing received,
+/// a missing message, a duplicate, a silent device or fewer than `--expect`
+/// messages each fail it; the flags only loosen it.
+fn verdict(r: &VerifyReport, a: &VerifyArgs, devices: &[String]) -> Vec<String> {
+    let mut failed = Vec::new();
+    if r.distinct == 0 {
+        failed.push(
+            "nothing received: no message of the scenario's devices arrived (is anything publishing to this broker?)"
+                .to_string(),
+        );
+    }
+    if let Some(n) = a.expect
+        && r.distinct < n
+    {
+        failed.push(format!("{} distinct messages < --expect {n}", r.distinct));
+    }
+    if r.missing > a.max_missing {
+        failed.push(format!(
+            "{} missing > --max-missing {}",
+            r.missing, a.max_missing
+        ));
+    }
+    if r.duplicates > a.max_duplicates {
+        failed.push(format!(
+            "{} duplicates > --max-duplicates {}",
+            r.duplicates, a.max_duplicates
+        ));
+    }
+    let silent: Vec<&str> = r
+        .devices
+        .iter()
+        .filter(|d| d.distinct == 0 && devices.contains(&d.device))
+        .map(|d| d.device.as_str())
+        .collect();
+    if r.distinct > 0 && silent.len() as u64 > a.max_silent {
+        let shown: Vec<&str> = silent.iter().copied().take(8).collect();
+        let more = if silent.len() > 8 { ", …" } else { "" };
+        failed.push(format!(
+            "{} silent devices > --max-silent {} ({}{more})",
+            silent.len(),
+            a.max_silent,
+            shown.join(", ")
+        ));
+    }
+    failed
 }
 
 fn print_table(r: &VerifyReport) {

@@ -726,10 +726,14 @@ fn buffer_ttl_expires_stale_outage_data_and_the_counts_still_add_up() {
     assert_ne!(text_ttl, TWO_MACHINES);
     let file = write(dir.path(), "ttl.ron", &text_ttl);
     let out = dir.path().join("o");
+    // Paced, so the drain after the outage is not outrun by a simulation racing
+    // ahead (TTL is checked against the newest sim time): 6 h in 3 s.
     let o = fabtwin(&[
         "run",
         &file,
         "--verify",
+        "--speed",
+        "7200x",
         "--out",
         &out.display().to_string(),
     ]);
@@ -823,4 +827,67 @@ fn the_drain_after_an_outage_keeps_to_the_drain_rate() {
     assert_eq!(m["verify"]["out_of_order"].as_u64(), Some(0), "{m:#}");
     let wall = r["wall"]["seconds"].as_f64().unwrap();
     assert!(wall >= 68.0 / 20.0, "drained 70 messages in {wall} s");
+}
+
+/// Regression: runs that ended with messages still buffered (the broker gone)
+/// exited 0, and without --buffer-dir those messages died with the process. The
+/// run now waits --drain-timeout, then fails and says how many were lost.
+#[test]
+fn messages_undelivered_at_exit_fail_the_run_and_are_counted() {
+    let dir = tempdir();
+    let file = write(dir.path(), "crash.ron", CRASH);
+    let port = free_port();
+    let mut broker = broker_on(port);
+    let url = format!("mqtt://127.0.0.1:{port}");
+    let rec = recorder(
+        rumqttc::MqttOptions::new("pipeline-drain", "127.0.0.1", port),
+        "fabtwin/+/+/+/telemetry",
+    );
+    let out = dir.path().join("o");
+    let run = Command::new(env!("CARGO_BIN_EXE_fabtwin"))
+        .args([
+            "run",
+            &file,
+            "--broker",
+            &url,
+            "--speed",
+            "1200x",
+            "--drain-timeout",
+            "1s",
+            "--out",
+            &out.display().to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The broker dies once the first messages have arrived.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rec.rx.recv_timeout(Duration::from_millis(100)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the first messages never arrived"
+        );
+    }
+    broker.kill().unwrap();
+    broker.wait().unwrap();
+    let o = run.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let r = report(&out);
+    let m = &r["mqtt"];
+    let buffered = m["buffered"].as_u64().unwrap();
+    assert!(buffered > 0, "{m:#}");
+    let e = r["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["expectation"] == "every message is delivered before exit")
+        .unwrap_or_else(|| panic!("no delivery verdict: {r:#}"));
+    assert_eq!(e["passed"], false);
+    let observed = e["observed"].as_str().unwrap();
+    assert!(
+        observed.starts_with(&format!("{buffered} of {} messages undelivered", m["sent"])),
+        "{observed}"
+    );
+    assert!(observed.contains("--buffer-dir keeps them"), "{observed}");
 }

@@ -103,3 +103,60 @@ fn standalone_verify_accounts_for_a_run_with_an_outage_and_gates_on_missing() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("mqtt.last_seq"), "{}", text(&o));
 }
+
+/// Regression: `verify` printed 0 received for every device and exited 0 when
+/// nothing was publishing, with `--expect 10`, and with a `--sent` report whose
+/// messages never came. The gate is closed by default now.
+#[test]
+fn verify_fails_closed_when_nothing_or_too_little_arrived() {
+    let dir = tempdir();
+    let file = write(
+        dir.path(),
+        "two.ron",
+        &super::mqtt::TWO_MACHINES.replace("OVERFLOW", "DropOldest"),
+    );
+    let (mut broker, port) = super::mqtt::fabtwin_broker();
+    let url = format!("mqtt://127.0.0.1:{port}");
+    let sent = write(
+        dir.path(),
+        "report.json",
+        r#"{"mqtt": {"last_seq": {"m1": 63, "m2": 63}}}"#,
+    );
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--broker",
+            &url,
+            "--scenario",
+            &file,
+            "--duration",
+            "1s",
+        ];
+        args.extend_from_slice(extra);
+        super::fabtwin(&args)
+    };
+    let nothing = verify(&[]);
+    let expect = verify(&["--expect", "10"]);
+    let missing = verify(&["--sent", &sent]);
+    let _ = broker.kill();
+    let _ = broker.wait();
+
+    assert_eq!(nothing.status.code(), Some(1), "{}", text(&nothing));
+    assert!(
+        text(&nothing).contains("FAIL nothing received"),
+        "{}",
+        text(&nothing)
+    );
+    assert_eq!(expect.status.code(), Some(1), "{}", text(&expect));
+    assert!(
+        text(&expect).contains("FAIL 0 distinct messages < --expect 10"),
+        "{}",
+        text(&expect)
+    );
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
+    assert!(
+        text(&missing).contains("FAIL 128 missing > --max-missing 0"),
+        "{}",
+        text(&missing)
+    );
+}

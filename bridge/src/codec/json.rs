@@ -252,6 +252,8 @@ struct TruthJson<'a> {
     failure_at: Option<String>,
     rul_s: Option<f64>,
     censored: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repaired_at: Option<String>,
     load: f32,
     speed_rpm: f32,
     temperature_c: f32,
@@ -305,6 +307,7 @@ pub fn truth(scenario: &Scenario, r: &TruthRecord) -> Vec<u8> {
         failure_at: r.failure_at.map(ts),
         rul_s: r.rul_s,
         censored: r.censored,
+        repaired_at: r.repaired_at.map(ts),
         load: r.load as f32,
         speed_rpm: r.speed_rpm as f32,
         temperature_c: r.temperature_c as f32,

@@ -551,11 +551,14 @@ impl Fleet {
         }
     }
 
-    /// Waits for every session to deliver what it holds (bounded by `timeout`),
+    /// Waits for every session to deliver what it holds (all within `timeout`),
     /// closes them cleanly, and returns their counters.
     pub async fn finish(self, timeout: Duration) -> Vec<SessionReport> {
+        // One deadline for the whole fleet, not one timeout per session.
+        let deadline = tokio::time::Instant::now() + timeout;
         for s in &self.sessions {
-            s.drain(timeout).await;
+            s.drain(deadline.saturating_duration_since(tokio::time::Instant::now()))
+                .await;
         }
         let reports: Vec<SessionReport> = self
             .sessions
