@@ -94,9 +94,10 @@ pub struct DegradationSpec {
 pub const FAILURE_THRESHOLD: f64 = 1.0;
 
 /// Severity at onset as a fraction of the scenario's `initial` (its first
-/// detectable size): a defect initiates below the noise floor. At 1/30 the
-/// impacts of an initiating spall ring at a few mg, under the few-mg broadband
-/// floor of a healthy machine (see `crate::plant::kind`).
+/// detectable size): a defect initiates below the noise floor. At 1/30 an
+/// initiating spall is far shorter than the rolling contact, so its impacts ring
+/// at well under a mg (see `crate::signal::CONTACT_SEVERITY`), under the noise
+/// of a healthy machine's window.
 pub const INCIPIENT_FRACTION: f64 = 1.0 / 30.0;
 
 /// Weibull slope of the unit-to-unit spread of a mode's life. Rolling-bearing

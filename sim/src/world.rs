@@ -12,6 +12,7 @@ use crate::edge::{Level, Limits, Reading, Values, Zone};
 use crate::faults::{FaultEvent, Target};
 use crate::flow::{JamRecord, Kpi, LineSample, LineSim, StationTotals};
 use crate::plant::drive::shaft_hz;
+use crate::plant::process::{Process, Stops};
 use crate::plant::{FaultMode, MachineKind, MachineState, Severities, Thermal};
 use crate::rng::rng_for;
 use crate::scenario::{FaultKind, Scenario};
@@ -26,79 +27,12 @@ const SUPPLY_V: f64 = 400.0;
 /// follow the outdoor daily cycle, damped by the building; warmest mid-afternoon).
 const AMBIENT_DAILY_SWING_C: f64 = 2.5;
 
-/// One machine's operating context between windows: how far the process has
-/// moved it from its load profile. Each part is an Ornstein–Uhlenbeck process
-/// stepped exactly over the time since the last window, from the machine's own
-/// stream, so healthy data varies within a shift as a real plant's does.
-struct Process {
-    rng: ChaCha8Rng,
-    /// Deviation of load from the profile, fraction of rated.
-    load: f64,
-    /// ln of the factor on the broadband floor.
-    ln_broadband: f64,
-    /// Rolling-element slip, fraction.
-    slip: f64,
-}
-
-/// Spread (σ) and correlation time (s) of each part of [`Process`].
-/// Load: demand on a pump, fan or drive wanders by a few percent over tens of
-/// minutes (flow control, batch changes); broadband: flow turbulence and
-/// cavitation in pumps, fans and compressors move the floor by ±25 % (an
-/// assumption in line with the flow-dependence of pump vibration, McKee et al.
-/// 2011, "A review of major centrifugal pump failure modes"), ±12 % on motors,
-/// spindles and conveyors; slip: 1–2 %, wandering (Randall & Antoni 2011).
-const PROCESS_LOAD: (f64, f64) = (0.04, 2_700.0);
-const PROCESS_SLIP: (f64, f64, f64) = (0.012, 0.003, 600.0);
-const PROCESS_BROADBAND_TAU_S: f64 = 1_200.0;
-
-impl Process {
-    fn new(mut rng: ChaCha8Rng) -> Process {
-        let z: f64 = rng.sample(rand_distr::StandardNormal);
-        Process {
-            rng,
-            load: 0.0,
-            ln_broadband: 0.0,
-            slip: PROCESS_SLIP.0 + PROCESS_SLIP.1 * z.clamp(-3.0, 3.0),
-        }
-    }
-
-    /// Steps every part over `dt_s` seconds.
-    fn step(&mut self, dt_s: f64, broadband_sd: f64) {
-        let ou = |x: f64, mean: f64, sd: f64, tau: f64, rng: &mut ChaCha8Rng| {
-            let k = (-dt_s / tau).exp();
-            let z: f64 = rng.sample(rand_distr::StandardNormal);
-            mean + (x - mean) * k + sd * (1.0 - k * k).sqrt() * z
-        };
-        self.load = ou(
-            self.load,
-            0.0,
-            PROCESS_LOAD.0,
-            PROCESS_LOAD.1,
-            &mut self.rng,
-        );
-        self.ln_broadband = ou(
-            self.ln_broadband,
-            0.0,
-            broadband_sd,
-            PROCESS_BROADBAND_TAU_S,
-            &mut self.rng,
-        );
-        self.slip = ou(
-            self.slip,
-            PROCESS_SLIP.0,
-            PROCESS_SLIP.1,
-            PROCESS_SLIP.2,
-            &mut self.rng,
-        )
-        .clamp(0.003, 0.025);
-    }
-}
-
 /// One machine's simulation state.
 struct MachineSim {
     signature: MachineSignature,
     thermal: Thermal,
     process: Process,
+    stops: Stops,
     paths: Vec<DegradationPath>,
     sensors: Vec<SensorSim>,
     rng: ChaCha8Rng,
@@ -400,6 +334,7 @@ impl World {
                         tau_s: m.physics.thermal_tau_s,
                     },
                     process: Process::new(rng_for(seed, &format!("{}/process", m.id))),
+                    stops: Stops::new(rng_for(seed, &format!("{}/stops", m.id))),
                     paths,
                     sensors,
                     rng,
@@ -689,7 +624,10 @@ impl World {
             .breakdowns
             .iter()
             .any(|b| b.failed <= t && b.repaired.is_none_or(|r| t < r));
-        let running = planned > 0.0 && !tripped;
+        // Healthy machines stop too (starvation, changeovers): a stopped machine
+        // is no evidence of a failed one.
+        let stopped = sim.stops.stopped_at(t);
+        let running = planned > 0.0 && !tripped && !stopped;
         let load = if running {
             (planned + sim.process.load).clamp(0.02, 1.2)
         } else {

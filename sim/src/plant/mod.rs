@@ -8,6 +8,7 @@ pub mod bearing;
 pub mod drive;
 pub mod kind;
 pub mod load;
+pub mod process;
 pub mod thermal;
 
 pub use bearing::BearingGeometry;

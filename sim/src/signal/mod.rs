@@ -30,6 +30,16 @@ pub const FAULT_VELOCITY_AT_FAILURE_MM_S: f64 = 11.2;
 /// (spall-sized defects on CWRU-like test rigs ring at several g).
 pub const IMPACT_G_AT_FAILURE: f64 = 6.0;
 
+/// Bearing severity at which a spall is as long as the rolling contact is wide.
+/// A rolling element bridges a defect shorter than its Hertzian contact and
+/// barely drops into it, so impacts grow as s²/(s + s_c): nearly nothing while
+/// the spall is small, in proportion to it once it is longer than the contact
+/// (Sawalhi & Randall 2011, "Vibration response of spalled rolling element
+/// bearings", MSSP 25(3): the entry and exit events scale with how far the
+/// element falls into the spall). s_c = 0.02 puts that size at a fiftieth of the
+/// failure threshold's.
+pub const CONTACT_SEVERITY: f64 = 0.02;
+
 /// Damping ratio of the housing resonance.
 pub const RESONANCE_DAMPING: f64 = 0.05;
 
@@ -278,7 +288,7 @@ impl MachineSignature {
         ] {
             let s = state.severity(mode);
             if s > 0.0 {
-                let g = IMPACT_G_AT_FAILURE * s * load_factor * tx;
+                let g = IMPACT_G_AT_FAILURE * s * s / (s + CONTACT_SEVERITY) * load_factor * tx;
                 impacts.push(Impacts {
                     mode,
                     rate_hz: order * fr * slip,
