@@ -9,6 +9,7 @@ use crate::edge::{AxisReading, Values, Zone};
 use crate::faults::SensorFault;
 use crate::plant::MachineState;
 use crate::scenario::{Ambient, Axes, Mounting, Sensor, Vertical};
+use crate::sensors::lowpass::{Lowpass, WARM_UP};
 use crate::sensors::{Chain, Measures};
 use crate::signal::moments::{Analytic, AxisMoments};
 use crate::signal::synth::Synth;
@@ -64,6 +65,12 @@ pub struct SensorSim {
     raw: Option<RawSamples>,
     /// Static acceleration on each axis, g: +1 on the axis that points up.
     gravity: [f64; AXES],
+    /// The part's digital low-pass, where its band ends below Nyquist.
+    lowpass: Option<Lowpass>,
+    /// Pre-filter RMS of white noise per RMS after the filter, √(nyquist / ENBW).
+    white_scale: f64,
+    /// Scratch for the noise of one axis (warm-up plus window).
+    noise: Vec<f64>,
 }
 
 /// Samples of one acquisition window, one channel per axis (x, y, z), in the
@@ -94,6 +101,12 @@ impl SensorSim {
     /// A sensor with its chain drawn from `rng`.
     pub fn new(config: Sensor, mut rng: ChaCha8Rng) -> SensorSim {
         let chain = Chain::new(config.part, config.odr_hz, config.full_scale, &mut rng);
+        let spec = config.part.spec();
+        let lowpass = match spec.measures {
+            Measures::Vibration => Lowpass::new((spec.enbw_hz)(config.odr_hz), config.odr_hz),
+            _ => None,
+        };
+        let white_scale = lowpass.map_or(1.0, |l| (config.odr_hz / 2.0 / l.enbw_hz()).sqrt());
         SensorSim {
             chain,
             rng,
@@ -104,6 +117,9 @@ impl SensorSim {
             frozen: None,
             keep_raw: false,
             raw: None,
+            lowpass,
+            white_scale,
+            noise: Vec::new(),
             gravity: match (config.part.spec().measures, config.vertical) {
                 (Measures::Vibration, Vertical::X) => [1.0, 0.0, 0.0],
                 (Measures::Vibration, Vertical::Y) => [0.0, 1.0, 0.0],
@@ -220,13 +236,32 @@ impl SensorSim {
             .sqrt()
     }
 
-    /// The model as this sensor sees it: impacts above its bandwidth are filtered
-    /// out, a magnet mount's resonance (~2 kHz) halves what lies above it.
-    fn seen_model(&self, model: &VibrationModel) -> VibrationModel {
+    /// The model as this sensor sees it: through the part's low-pass where it has
+    /// one (lines scaled by |H|, impacts ringing through it), else without what
+    /// lies above its bandwidth; a magnet mount's resonance (~2 kHz) halves what
+    /// lies above it.
+    pub fn seen_model(&self, model: &VibrationModel) -> VibrationModel {
         let mut m = model.clone();
-        let nyq = self.config.odr_hz / 2.0;
-        let bw = (self.config.part.spec().enbw_hz)(self.config.odr_hz).min(nyq);
-        m.impacts.retain(|i| i.resonance_hz < bw);
+        match &self.lowpass {
+            Some(lp) => {
+                let fr = m.shaft_hz;
+                for h in &mut m.harmonics {
+                    let g = lp.mag2(h.order as f64 * fr).sqrt();
+                    h.amp_g.iter_mut().for_each(|a| *a *= g);
+                }
+                for t in &mut m.tones {
+                    let g = lp.mag2(t.freq_hz).sqrt();
+                    t.amp_g.iter_mut().for_each(|a| *a *= g);
+                }
+                m.lowpass = Some(*lp);
+                m.white_g2 = self.chain.lsb * self.chain.lsb / 12.0;
+            }
+            None => {
+                let nyq = self.config.odr_hz / 2.0;
+                let bw = (self.config.part.spec().enbw_hz)(self.config.odr_hz).min(nyq);
+                m.impacts.retain(|i| i.resonance_hz < bw);
+            }
+        }
         if self.config.mounting == Mounting::Magnet {
             for i in &mut m.impacts {
                 i.amp_g.iter_mut().for_each(|a| *a *= 0.5);
@@ -254,13 +289,27 @@ impl SensorSim {
                 for &a in axes {
                     let bb = model.broadband_g[a];
                     let sigma = (bb * bb + self.chain.sigma * self.chain.sigma).sqrt();
-                    let xs = &mut buf[a];
-                    for x in xs.iter_mut() {
+                    // White before the low-pass, at the in-band density that gives
+                    // `sigma` through it; run in from rest for WARM_UP samples.
+                    let noise = &mut self.noise;
+                    noise.clear();
+                    let (lead, white) = match &self.lowpass {
+                        Some(_) => (WARM_UP, sigma * self.white_scale),
+                        None => (0, sigma),
+                    };
+                    for _ in 0..n + lead {
                         let z: f64 =
                             rand::RngExt::sample(&mut self.rng, rand_distr::StandardNormal);
+                        noise.push(white * z);
+                    }
+                    if let Some(lp) = &self.lowpass {
+                        lp.apply(noise);
+                    }
+                    let xs = &mut buf[a];
+                    for (x, z) in xs.iter_mut().zip(&noise[lead..]) {
                         *x = self
                             .chain
-                            .quantise(*x + self.chain.offset + self.gravity[a] + sigma * z);
+                            .quantise(*x + self.chain.offset + self.gravity[a] + z);
                     }
                     if let Some((f, _)) = fault {
                         f.apply_samples(

@@ -12,6 +12,7 @@ pub mod iis3dwb;
 pub mod imp23absu;
 pub mod imp34dt05;
 pub mod ism330dhcx;
+pub mod lowpass;
 pub mod lps22hh;
 pub mod stts22h;
 

@@ -17,6 +17,7 @@ pub mod synth;
 
 use crate::plant::kind::KindDefaults;
 use crate::plant::{BearingGeometry, FaultMode, MachineKind, MachineState};
+use crate::sensors::lowpass::Lowpass;
 use crate::units::STANDARD_GRAVITY;
 
 /// Accelerometer axes: x and y radial (x in the load direction), z axial.
@@ -158,8 +159,15 @@ pub struct VibrationModel {
     pub tones: Vec<Tone>,
     /// Bearing impact trains.
     pub impacts: Vec<Impacts>,
-    /// Broadband structural vibration on each axis, g RMS.
+    /// Broadband structural vibration on each axis, g RMS as the sensor reports it
+    /// (through its bandwidth).
     pub broadband_g: [f64; AXES],
+    /// The sensor's digital low-pass, once the model is "as the sensor sees it":
+    /// impacts ring through it, and the Gaussian parts are shaped by it.
+    pub lowpass: Option<Lowpass>,
+    /// Mean square of what is added after the low-pass, white to Nyquist
+    /// (quantisation: LSB²/12), g²; part of the Gaussian RMS the sensor adds.
+    pub white_g2: f64,
 }
 
 /// Peak acceleration (g) of a sinusoid at `freq_hz` whose velocity RMS is `v_mm_s`.
@@ -197,6 +205,8 @@ impl MachineSignature {
                 tones: Vec::new(),
                 impacts: Vec::new(),
                 broadband_g: [0.0; AXES],
+                lowpass: None,
+                white_g2: 0.0,
             };
         }
         let load = state.load.max(0.0);
@@ -312,8 +322,26 @@ impl MachineSignature {
             tones,
             impacts,
             broadband_g: [bb, bb, 0.8 * bb],
+            lowpass: None,
+            white_g2: 0.0,
         }
     }
+}
+
+/// One impact's ringing as the sensor outputs it: [`impulse_response`] through
+/// the part's low-pass (with room for the filter's own tail), or as it is.
+pub fn seen_response(
+    resonance_hz: f64,
+    damping: f64,
+    fs: f64,
+    lowpass: Option<&Lowpass>,
+) -> Vec<f64> {
+    let mut h = impulse_response(resonance_hz, damping, fs);
+    if let Some(lp) = lowpass {
+        h.resize(h.len() + 128, 0.0);
+        lp.apply(&mut h);
+    }
+    h
 }
 
 /// Samples of one impact's ringing at `fs`: `h[n] = rⁿ·sin(ω_d·n/fs)`, normalised

@@ -17,8 +17,9 @@
 use rand::RngExt;
 use rand_distr::StandardNormal;
 
-use super::{AXES, SLIP_JITTER, VibrationModel, impulse_response};
+use super::{AXES, SLIP_JITTER, VibrationModel, impulse_response, seen_response};
 use crate::edge::spectral::{AxisFeatures, BANDS};
+use crate::sensors::lowpass::Lowpass;
 use crate::units::STANDARD_GRAVITY;
 
 /// Lower edge of the ISO 10816 velocity band, Hz.
@@ -34,7 +35,7 @@ const HANN_BIN_OVERLAP: f64 = 35.0 / 18.0;
 /// Per-resonance figures that do not change from window to window.
 #[derive(Clone, Debug, Default)]
 struct ResponseStats {
-    key: (u64, u64, u64),
+    key: (u64, u64, u64, u64),
     s2: f64,
     s3: f64,
     s4: f64,
@@ -45,6 +46,10 @@ struct ResponseStats {
     cubes: Vec<f64>,
     r: f64,
     theta: f64,
+    /// The part's low-pass the ringing passes through, if any.
+    lowpass: Option<Lowpass>,
+    /// Largest |h[n]| of the ringing as seen (1 without a low-pass).
+    peak: f64,
 }
 
 impl ResponseStats {
@@ -67,8 +72,20 @@ impl ResponseStats {
             })
     }
 
-    /// H(e^{iω}) = h[1]·e^{−iω} / (1 − 2r·cosθ·e^{−iω} + r²·e^{−2iω}), as (re, im).
+    /// The ringing's transfer function times the part's low-pass, as (re, im).
     fn transfer(&self, f: f64, fs: f64) -> (f64, f64) {
+        let (re, im) = self.ringing(f, fs);
+        match &self.lowpass {
+            None => (re, im),
+            Some(lp) => {
+                let (lr, li) = lp.transfer(f);
+                (re * lr - im * li, re * li + im * lr)
+            }
+        }
+    }
+
+    /// H(e^{iω}) = h[1]·e^{−iω} / (1 − 2r·cosθ·e^{−iω} + r²·e^{−2iω}), as (re, im).
+    fn ringing(&self, f: f64, fs: f64) -> (f64, f64) {
         let w = std::f64::consts::TAU * f / fs;
         let k = 2.0 * self.r * self.theta.cos();
         let r2 = self.r * self.r;
@@ -233,6 +250,13 @@ pub struct AxisMoments {
     /// One-sided density of the impacts' incoherent continuum at the bottom of the
     /// velocity band, g²/Hz.
     pub impact_continuum: f64,
+    /// The Gaussian part's mean square in each band, g² (shaped by the low-pass).
+    pub noise_bands: [f64; BANDS],
+    /// The Gaussian part's one-sided density in the velocity band, g²/Hz.
+    pub noise_density: f64,
+    /// Per band, mean(density)²/mean(density²) of the Gaussian part: 1 where it is
+    /// flat, less where the low-pass slopes across the band.
+    pub noise_flatness: [f64; BANDS],
     /// The strongest train's c·(peak of one impact), g: the window's largest impact
     /// stands above the mean impact by this times the expected maximum of K normals.
     pub impact_peak_spread: f64,
@@ -281,14 +305,63 @@ pub struct Analytic {
     /// Spectra of the last impact trains seen, by their parameters (a machine at a
     /// steady speed keeps its rates from window to window).
     trains: Vec<(TrainKey, TrainSpectrum)>,
+    /// How the part's low-pass shapes white noise across the bands.
+    shape: Option<NoiseShape>,
 }
 
-/// Bits of (rate, modulation frequency and depth, resonance, damping, fs, top of the
-/// velocity band, amplitude spread): everything a [`TrainSpectrum`] depends on.
-type TrainKey = [u64; 8];
+/// (rate, modulation frequency and depth, resonance, damping, fs, top of the
+/// velocity band, amplitude spread, the part's low-pass): everything a
+/// [`TrainSpectrum`] depends on.
+type TrainKey = [f64; 9];
 
-/// Impact trains whose spectra an [`Analytic`] keeps (two bearing defects at once).
-const TRAIN_CACHE: usize = 2;
+/// Impact trains whose spectra an [`Analytic`] keeps (two bearing defects at once,
+/// at the few speeds a machine wanders between).
+const TRAIN_CACHE: usize = 4;
+
+/// How far (relative) a train's rate and modulation frequency may be from a kept
+/// spectrum's for it to serve: rolling-element slip and load wander move them by
+/// a fraction of a percent from window to window, and a spectrum's band energies
+/// and velocity move by about that fraction of their own size, far inside their
+/// estimator scatter.
+const TRAIN_RATE_TOLERANCE: f64 = 2e-3;
+
+fn same_train(a: &TrainKey, b: &TrainKey) -> bool {
+    let near = |x: f64, y: f64| (x - y).abs() <= TRAIN_RATE_TOLERANCE * x.abs().max(y.abs());
+    near(a[0], b[0]) && near(a[1], b[1]) && a[2..] == b[2..]
+}
+
+/// The low-pass's mean |H|² and |H|⁴ over each band and its noise bandwidth.
+#[derive(Clone, Copy, Debug)]
+struct NoiseShape {
+    cutoff_hz: f64,
+    fs: f64,
+    m2: [f64; BANDS],
+    m4: [f64; BANDS],
+    enbw_hz: f64,
+}
+
+impl NoiseShape {
+    fn of(lp: &Lowpass) -> NoiseShape {
+        const STEPS: usize = 256;
+        let width = lp.fs / 2.0 / BANDS as f64;
+        let mut m2 = [0.0; BANDS];
+        let mut m4 = [0.0; BANDS];
+        for b in 0..BANDS {
+            for i in 0..STEPS {
+                let h2 = lp.mag2((b as f64 + (i as f64 + 0.5) / STEPS as f64) * width);
+                m2[b] += h2 / STEPS as f64;
+                m4[b] += h2 * h2 / STEPS as f64;
+            }
+        }
+        NoiseShape {
+            cutoff_hz: lp.cutoff_hz,
+            fs: lp.fs,
+            m2,
+            m4,
+            enbw_hz: m2.iter().sum::<f64>() * width,
+        }
+    }
+}
 
 /// Expected maximum of |Z| over `n` independent standard normal draws
 /// (first terms of the Gumbel asymptotic expansion for 2n half-normal draws).
@@ -306,10 +379,23 @@ impl Analytic {
         Analytic::default()
     }
 
-    fn response(&mut self, resonance_hz: f64, damping: f64, fs: f64) -> &ResponseStats {
-        let key = (resonance_hz.to_bits(), damping.to_bits(), fs.to_bits());
+    fn response(
+        &mut self,
+        resonance_hz: f64,
+        damping: f64,
+        fs: f64,
+        lowpass: Option<&Lowpass>,
+    ) -> &ResponseStats {
+        let cutoff = lowpass.map_or(0.0, |l| l.cutoff_hz);
+        let key = (
+            resonance_hz.to_bits(),
+            damping.to_bits(),
+            fs.to_bits(),
+            cutoff.to_bits(),
+        );
         if self.stats.key != key || self.stats.s2 == 0.0 {
-            let h = impulse_response(resonance_hz, damping, fs);
+            let unfiltered = impulse_response(resonance_hz, damping, fs);
+            let h = seen_response(resonance_hz, damping, fs, lowpass);
             let s2 = h.iter().map(|x| x * x).sum();
             let s3 = h.iter().map(|x| x.powi(3)).sum();
             let s4 = h.iter().map(|x| x.powi(4)).sum();
@@ -321,10 +407,12 @@ impl Analytic {
                 s2,
                 s3,
                 s4,
-                h1: h.get(1).copied().unwrap_or(0.0),
+                h1: unfiltered.get(1).copied().unwrap_or(0.0),
                 cubes: h.iter().map(|x| x.powi(3)).collect(),
                 r: (-alpha / fs).exp(),
                 theta: wd / fs,
+                lowpass: lowpass.copied(),
+                peak: h.iter().fold(0.0f64, |m, x| m.max(x.abs())),
             };
         }
         &self.stats
@@ -463,7 +551,9 @@ impl Analytic {
             if imp.rate_hz <= 0.0 {
                 continue;
             }
-            let st = self.response(imp.resonance_hz, imp.damping, fs).clone();
+            let st = self
+                .response(imp.resonance_hz, imp.damping, fs, model.lowpass.as_ref())
+                .clone();
             let d = imp.mod_depth;
             // Moments of the modulation 1 + d·cos: E[cos²] = 1/2, E[cos³] = 0, E[cos⁴] = 3/8,
             // times those of the impact's own amplitude a = 1 + c·z (z standard normal):
@@ -483,9 +573,9 @@ impl Analytic {
                 fs,
                 vel_hi,
                 imp.amp_cv,
-            ]
-            .map(f64::to_bits);
-            let spec = match self.trains.iter().find(|(k, _)| *k == key) {
+                model.lowpass.map_or(0.0, |l| l.cutoff_hz),
+            ];
+            let spec = match self.trains.iter().find(|(k, _)| same_train(k, &key)) {
                 Some((_, spec)) => *spec,
                 None => {
                     let spec = TrainSpectrum::of(&st, imp, fs, vel_hi);
@@ -514,7 +604,7 @@ impl Analytic {
                 o.m4 += 6.0 * o.m2 * x2 + x4;
                 o.m2 += x2;
                 // The ringing's first (positive) lobe is its peak, seen from the mean.
-                o.peak_det += amp * (1.0 + d) - dc;
+                o.peak_det += amp * (1.0 + d) * st.peak - dc;
                 for ((b, v), s) in o.bands.iter_mut().zip(&mut o.amp_var_bands).zip(spec.bands) {
                     *b += amp * amp * s;
                     *v += (amp * amp * s).powi(2) * av.v22 / imp.rate_hz;
@@ -529,7 +619,7 @@ impl Analytic {
                 o.amp_var22 += x2 * x2 * av.v22 / imp.rate_hz;
                 o.amp_var44 += x4 * x4 * av.v44 / imp.rate_hz;
                 o.amp_var42 += x2 * x4 * av.v42 / imp.rate_hz;
-                let top = amp * (1.0 + d) * imp.amp_cv;
+                let top = amp * (1.0 + d) * st.peak * imp.amp_cv;
                 if top > o.impact_peak_spread {
                     o.impact_peak_spread = top;
                     // With modulation only the impacts near its top (about a quarter of
@@ -580,16 +670,59 @@ impl Analytic {
                 }
             }
         }
+        // The Gaussian parts (structure and sensor noise) are white before the part's
+        // low-pass: a band holds its share of ∫|H|², and the velocity band (where
+        // |H| = 1) sees the density σ²/ENBW.
+        // Quantisation (`model.white_g2`) comes after the filter: white to Nyquist.
+        let white = model.white_g2;
+        let shape = match &model.lowpass {
+            None => None,
+            Some(lp) => {
+                if !self
+                    .shape
+                    .is_some_and(|s| s.cutoff_hz == lp.cutoff_hz && s.fs == lp.fs)
+                {
+                    self.shape = Some(NoiseShape::of(lp));
+                }
+                self.shape
+            }
+        };
+        let width = nyq / BANDS as f64;
+        let (share, enbw) = match &shape {
+            None => ([1.0 / BANDS as f64; BANDS], nyq),
+            Some(sh) => (sh.m2.map(|m| m * width / sh.enbw_hz), sh.enbw_hz),
+        };
         for (a, o) in out.iter_mut().enumerate() {
             let s2 = sigma[a] * sigma[a];
             o.m4 += 6.0 * o.m2 * s2 + 3.0 * s2 * s2;
             o.m2 += s2;
             o.sigma = sigma[a];
-            o.bands.iter_mut().for_each(|b| *b += s2 / BANDS as f64);
-            // White noise, one-sided PSD σ²/(fs/2), weighted by 1/(2πf)²:
+            let shaped = (s2 - white).max(0.0);
+            let flat = s2 - shaped;
+            for (b, w) in share.iter().enumerate() {
+                o.noise_bands[b] = shaped * w + flat / BANDS as f64;
+                o.bands[b] += o.noise_bands[b];
+                // A band whose density slopes holds fewer independent bins:
+                // mean(x)²/mean(x²) of its density x = a·|H|² + w.
+                o.noise_flatness[b] = match &shape {
+                    None => 1.0,
+                    Some(sh) => {
+                        let (a, wd) = (shaped / sh.enbw_hz, flat / nyq);
+                        let mean = a * sh.m2[b] + wd;
+                        let sq = a * a * sh.m4[b] + 2.0 * a * wd * sh.m2[b] + wd * wd;
+                        if sq > 0.0 {
+                            (mean * mean / sq).clamp(1e-3, 1.0)
+                        } else {
+                            1.0
+                        }
+                    }
+                };
+            }
+            o.noise_density = shaped / enbw + flat / nyq;
+            // Noise of one-sided PSD σ²/ENBW in the band, weighted by 1/(2πf)²:
             // ∫ f⁻² df = 1/f_lo − 1/f_hi.
             let k = (STANDARD_GRAVITY * 1e3 / std::f64::consts::TAU).powi(2);
-            o.vel2_noise = s2 / nyq * k * (1.0 / VEL_LO_HZ - 1.0 / vel_hi).max(0.0);
+            o.vel2_noise = o.noise_density * k * (1.0 / VEL_LO_HZ - 1.0 / vel_hi).max(0.0);
         }
         out
     }
@@ -673,7 +806,7 @@ impl Analytic {
         let k = (STANDARD_GRAVITY * 1e3 / std::f64::consts::TAU).powi(2);
         // Impacts of random amplitude (and jitter) add a continuum of their own, which
         // scatters from bin to bin as noise does: their density joins the noise's.
-        let bin = (s2 / nyq + m.impact_continuum) * df;
+        let bin = (m.noise_density + m.impact_continuum) * df;
         let var_v2 = HANN_BIN_OVERLAP * (bin * k).powi(2) / df / 3.0
             * (VEL_LO_HZ.powi(-3) - hi.powi(-3)).max(0.0)
             + 2.0 * HANN_BIN_OVERLAP * bin * k * m.vel2_det_f2
@@ -692,13 +825,15 @@ impl Analytic {
         // m/λ (Σ 1/m² = π²/6) these add to var = E[A²]²·S₁²·λ³/(12·T) per edge, times
         // 35/18 for the Hann weighting. (The Hann taper also smooths away the count
         // granularity that scatters the rectangular-window mean square.)
-        for (((b, s), e), v) in bands
+        for (((((b, s), e), v), noise), flat) in bands
             .iter_mut()
             .zip(m.bands)
             .zip(m.impact_edge)
             .zip(m.amp_var_bands)
+            .zip(m.noise_bands)
+            .zip(m.noise_flatness)
         {
-            let noise = s2 / BANDS as f64;
+            let bins_per_band = bins_per_band * flat;
             let var = HANN_BIN_OVERLAP * noise * (noise + 2.0 * (s - noise).max(0.0));
             let edge = HANN_BIN_OVERLAP * e * e / (12.0 * window_s);
             *b = (var / bins_per_band + edge + v / window_s).sqrt();

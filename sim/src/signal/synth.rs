@@ -8,12 +8,13 @@
 use rand::RngExt;
 use rand_distr::StandardNormal;
 
-use super::{AXES, SLIP_JITTER, VibrationModel, impulse_response};
+use super::{AXES, SLIP_JITTER, VibrationModel, seen_response};
+use crate::sensors::lowpass::Lowpass;
 
 /// Reusable synthesiser: caches the impulse response for the last resonance and rate.
 #[derive(Debug, Default)]
 pub struct Synth {
-    key: (u64, u64, u64),
+    key: (u64, u64, u64, u64),
     response: Vec<f64>,
 }
 
@@ -23,10 +24,22 @@ impl Synth {
         Synth::default()
     }
 
-    fn response(&mut self, resonance_hz: f64, damping: f64, fs: f64) -> &[f64] {
-        let key = (resonance_hz.to_bits(), damping.to_bits(), fs.to_bits());
+    fn response(
+        &mut self,
+        resonance_hz: f64,
+        damping: f64,
+        fs: f64,
+        lowpass: Option<&Lowpass>,
+    ) -> &[f64] {
+        let cutoff = lowpass.map_or(0.0, |l| l.cutoff_hz);
+        let key = (
+            resonance_hz.to_bits(),
+            damping.to_bits(),
+            fs.to_bits(),
+            cutoff.to_bits(),
+        );
         if key != self.key || self.response.is_empty() {
-            self.response = impulse_response(resonance_hz, damping, fs);
+            self.response = seen_response(resonance_hz, damping, fs, lowpass);
             self.key = key;
         }
         &self.response
@@ -65,7 +78,9 @@ impl Synth {
             if imp.rate_hz <= 0.0 {
                 continue;
             }
-            let h = self.response(imp.resonance_hz, imp.damping, fs).to_vec();
+            let h = self
+                .response(imp.resonance_hz, imp.damping, fs, model.lowpass.as_ref())
+                .to_vec();
             let tail_s = h.len() as f64 / fs;
             let period = 1.0 / imp.rate_hz;
             let first = ((t0_s - tail_s) * imp.rate_hz).floor() as i64;
@@ -148,6 +163,8 @@ mod tests {
             tones: vec![],
             impacts: vec![],
             broadband_g: [0.0; AXES],
+            lowpass: None,
+            white_g2: 0.0,
         };
         let mut out: [Vec<f64>; AXES] = Default::default();
         let fs = 26_667.0;
