@@ -106,6 +106,8 @@ pub struct Target {
     pub embedded: Option<EmbeddedBroker>,
     /// The admin identity from `--credentials` (reads every topic): the verifier's.
     pub admin: Option<(String, String)>,
+    /// How long a run waits at its end for buffered messages (`--drain-timeout`).
+    pub drain: std::time::Duration,
 }
 
 /// Identities from `provision`'s `credentials.json`: by client id, and the admin's.
@@ -229,6 +231,7 @@ pub fn target(
         },
         embedded,
         admin,
+        drain: std::time::Duration::from_secs(60),
     }))
 }
 

@@ -65,9 +65,13 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let mut target = runtime.block_on(async {
         super::mqtt::target(&args.broker, &args.auth, args.persistent, &prefix)
     })?;
+    let drain = fabtwin_sim::time::SimDuration::parse(&args.drain_timeout)
+        .map(|d| Duration::from_secs_f64(d.as_secs_f64()))
+        .map_err(|e| crate::BadInput(format!("--drain-timeout: {e}")))?;
     if let Some(t) = target.as_mut() {
         t.connect.buffer_dir = args.buffer_dir.clone();
         t.connect.resume = args.resume;
+        t.drain = drain;
     } else if args.buffer_dir.is_some() {
         return Err(
             crate::BadInput("--buffer-dir needs a broker (not --broker none)".into()).into(),
@@ -113,9 +117,6 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             .as_ref()
             .and_then(|t| t.admin.clone().or_else(|| t.connect.credentials.clone())),
     };
-    let drain = fabtwin_sim::time::SimDuration::parse(&args.drain_timeout)
-        .map(|d| Duration::from_secs_f64(d.as_secs_f64()))
-        .map_err(|e| crate::BadInput(format!("--drain-timeout: {e}")))?;
     let (totals, mqtt) = runtime.block_on(simulate(
         &mut world,
         &mut files,
@@ -124,7 +125,6 @@ pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         speed,
         args.verify.then_some(verifier_credentials),
         &bar,
-        drain,
     ))?;
     bar.finish_and_clear();
     files.telemetry.finish()?;
@@ -207,7 +207,6 @@ async fn simulate(
     speed: Speed,
     verify: Option<Option<(String, String)>>,
     bar: &ProgressBar,
-    drain: Duration,
 ) -> anyhow::Result<(Totals, Option<MqttReport>)> {
     let mut fleet = match &target {
         Some(t) => Some(
@@ -284,7 +283,7 @@ async fn simulate(
     };
     let last_seq: BTreeMap<String, u64> = fleet.last_seq.clone();
     let offline = fleet.offline.clone();
-    let sessions = fleet.finish(drain).await;
+    let sessions = fleet.finish(target.drain).await;
     let sent: u64 = sessions.iter().map(|s| s.sent).sum();
     let verify = match subscriber.take() {
         Some(s) => {

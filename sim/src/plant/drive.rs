@@ -15,9 +15,9 @@ const MAX_MAINS_SLIP: f64 = 0.08;
 /// speed the inverter's frequency sets.
 pub fn synchronous_rpm(rated_rpm: f64, supply_hz: f64) -> f64 {
     (1..=12)
+        .rev()
         .map(|pairs| 60.0 * supply_hz / pairs as f64)
-        .filter(|&sync| sync > rated_rpm)
-        .last()
+        .find(|&sync| sync > rated_rpm)
         .filter(|&sync| (sync - rated_rpm) / sync <= MAX_MAINS_SLIP)
         .unwrap_or(rated_rpm / (1.0 - INVERTER_SLIP))
 }
