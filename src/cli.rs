@@ -55,6 +55,26 @@ pub enum Command {
     View(Box<crate::cmd::view::ViewArgs>),
     /// Run fabtwin's MQTT broker in the foreground (for tests that kill and restart a broker).
     Broker(BrokerArgs),
+    /// Print a shell completion script (e.g. `fabtwin completions bash > /etc/bash_completion.d/fabtwin`).
+    Completions(CompletionsArgs),
+    /// Write man pages, one per command (`fabtwin.1`, `fabtwin-run.1`, …), into a directory.
+    Man(ManArgs),
+}
+
+/// `fabtwin completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `fabtwin man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Directory to write the pages to (created if missing).
+    #[arg(short, long, default_value = "man")]
+    pub out: PathBuf,
 }
 
 /// `fabtwin verify`.

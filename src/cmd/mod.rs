@@ -39,6 +39,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Baseline(a) => baseline::baseline(*a),
         Command::Load(a) => load::load(*a),
         Command::View(a) => view::view(*a),
+        Command::Completions(a) => {
+            use clap::CommandFactory as _;
+            let mut cmd = crate::cli::Cli::command();
+            clap_complete::generate(a.shell, &mut cmd, "fabtwin", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man(a) => man(&a.out),
         Command::Broker(a) => {
             let b = fabtwin_bridge::mqtt::broker::EmbeddedBroker::start(a.port, a.max_connections)?;
             println!("listening on mqtt://{}", b.addr());
@@ -48,6 +55,28 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+/// `fabtwin man`: one roff page for the binary and one per subcommand.
+fn man(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    use clap::CommandFactory as _;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let root = crate::cli::Cli::command();
+    let mut pages = vec![("fabtwin".to_string(), root.clone())];
+    for sub in root.get_subcommands() {
+        let name = format!("fabtwin-{}", sub.get_name());
+        pages.push((name.clone(), sub.clone().name(name)));
+    }
+    for (name, cmd) in pages {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cmd).render(&mut page)?;
+        let path = dir.join(format!("{name}.1"));
+        fabtwin_bridge::files::write_atomic(&path, &page)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `fabtwin provision`: credentials, ACL and config for a broker.

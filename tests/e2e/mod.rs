@@ -1,6 +1,7 @@
 //! Shared helpers for the end-to-end tests.
 
 mod check;
+mod cli;
 mod dataset;
 mod flow;
 mod load;
