@@ -80,7 +80,7 @@ pub struct Variation {
 /// zone). Fans foul and go out of balance; compressors and pumps run hot and
 /// misalign at their couplings. The non-bearing shares are assumptions.
 pub fn mode_mix(kind: MachineKind) -> [(FaultMode, f64); 6] {
-    use FaultMode::*;
+    // Weights in the order of `FaultMode::ALL`.
     let w = match kind {
         MachineKind::Motor => [0.28, 0.18, 0.12, 0.18, 0.12, 0.12],
         MachineKind::Pump => [0.25, 0.15, 0.12, 0.22, 0.12, 0.14],
@@ -89,15 +89,7 @@ pub fn mode_mix(kind: MachineKind) -> [(FaultMode, f64); 6] {
         MachineKind::Compressor => [0.22, 0.15, 0.10, 0.20, 0.13, 0.20],
         MachineKind::Conveyor => [0.30, 0.15, 0.10, 0.20, 0.20, 0.05],
     };
-    let modes = [
-        BearingOuter,
-        BearingInner,
-        Imbalance,
-        Misalignment,
-        Looseness,
-        Overheating,
-    ];
-    std::array::from_fn(|i| (modes[i], w[i]))
+    std::array::from_fn(|i| (FaultMode::ALL[i], w[i]))
 }
 
 /// A mode drawn from `mix`, never one of `not`.

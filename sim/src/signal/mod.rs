@@ -328,6 +328,25 @@ impl MachineSignature {
     }
 }
 
+/// What an impact's ringing as seen depends on, as bits: resonance, damping,
+/// sample rate and the low-pass cut-off (0 without one). Caches key on it.
+pub type ResponseKey = (u64, u64, u64, u64);
+
+/// The [`ResponseKey`] of a ringing.
+pub fn response_key(
+    resonance_hz: f64,
+    damping: f64,
+    fs: f64,
+    lowpass: Option<&Lowpass>,
+) -> ResponseKey {
+    (
+        resonance_hz.to_bits(),
+        damping.to_bits(),
+        fs.to_bits(),
+        lowpass.map_or(0.0, |l| l.cutoff_hz).to_bits(),
+    )
+}
+
 /// One impact's ringing as the sensor outputs it: [`impulse_response`] through
 /// the part's low-pass (with room for the filter's own tail), or as it is.
 pub fn seen_response(

@@ -17,7 +17,9 @@
 use rand::RngExt;
 use rand_distr::StandardNormal;
 
-use super::{AXES, SLIP_JITTER, VibrationModel, impulse_response, seen_response};
+use super::{
+    AXES, ResponseKey, SLIP_JITTER, VibrationModel, impulse_response, response_key, seen_response,
+};
 use crate::edge::spectral::{AxisFeatures, BANDS};
 use crate::sensors::lowpass::Lowpass;
 use crate::units::STANDARD_GRAVITY;
@@ -35,7 +37,7 @@ const HANN_BIN_OVERLAP: f64 = 35.0 / 18.0;
 /// Per-resonance figures that do not change from window to window.
 #[derive(Clone, Debug, Default)]
 struct ResponseStats {
-    key: (u64, u64, u64, u64),
+    key: ResponseKey,
     s2: f64,
     s3: f64,
     s4: f64,
@@ -386,13 +388,7 @@ impl Analytic {
         fs: f64,
         lowpass: Option<&Lowpass>,
     ) -> &ResponseStats {
-        let cutoff = lowpass.map_or(0.0, |l| l.cutoff_hz);
-        let key = (
-            resonance_hz.to_bits(),
-            damping.to_bits(),
-            fs.to_bits(),
-            cutoff.to_bits(),
-        );
+        let key = response_key(resonance_hz, damping, fs, lowpass);
         if self.stats.key != key || self.stats.s2 == 0.0 {
             let unfiltered = impulse_response(resonance_hz, damping, fs);
             let h = seen_response(resonance_hz, damping, fs, lowpass);

@@ -8,13 +8,13 @@
 use rand::RngExt;
 use rand_distr::StandardNormal;
 
-use super::{AXES, SLIP_JITTER, VibrationModel, seen_response};
+use super::{AXES, ResponseKey, SLIP_JITTER, VibrationModel, response_key, seen_response};
 use crate::sensors::lowpass::Lowpass;
 
 /// Reusable synthesiser: caches the impulse response for the last resonance and rate.
 #[derive(Debug, Default)]
 pub struct Synth {
-    key: (u64, u64, u64, u64),
+    key: ResponseKey,
     response: Vec<f64>,
 }
 
@@ -31,13 +31,7 @@ impl Synth {
         fs: f64,
         lowpass: Option<&Lowpass>,
     ) -> &[f64] {
-        let cutoff = lowpass.map_or(0.0, |l| l.cutoff_hz);
-        let key = (
-            resonance_hz.to_bits(),
-            damping.to_bits(),
-            fs.to_bits(),
-            cutoff.to_bits(),
-        );
+        let key = response_key(resonance_hz, damping, fs, lowpass);
         if key != self.key || self.response.is_empty() {
             self.response = seen_response(resonance_hz, damping, fs, lowpass);
             self.key = key;
