@@ -47,7 +47,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Man(a) => man(&a.out),
         Command::Broker(a) => {
-            let b = fabtwin_bridge::mqtt::broker::EmbeddedBroker::start(a.port, a.max_connections)?;
+            use fabtwin_bridge::mqtt::broker::{BrokerError, EmbeddedBroker};
+            let b = EmbeddedBroker::start(a.port, a.max_connections).map_err(|e| match e {
+                BrokerError::Bind { .. } => {
+                    anyhow::Error::from(crate::BadInput(format!("--port: {e}")))
+                }
+                other => other.into(),
+            })?;
             println!("listening on mqtt://{}", b.addr());
             // Runs until killed: rumqttd has no shutdown; tests kill this process by PID.
             loop {

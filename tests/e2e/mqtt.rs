@@ -891,3 +891,38 @@ fn messages_undelivered_at_exit_fail_the_run_and_are_counted() {
     );
     assert!(observed.contains("--buffer-dir keeps them"), "{observed}");
 }
+
+/// Regression: `fabtwin broker --port P` on a taken port printed "listening on
+/// mqtt://127.0.0.1:P" and kept running. A failed bind is bad input, exit 2.
+#[test]
+fn a_broker_on_a_taken_port_says_so_and_exits_2() {
+    let holder = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fabtwin"))
+        .args(["broker", "--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("fabtwin broker kept running on a taken port");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let o = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(status.code(), Some(2), "{out}{err}");
+    assert!(!out.contains("listening"), "{out}");
+    assert!(
+        err.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{err}"
+    );
+    drop(holder);
+}

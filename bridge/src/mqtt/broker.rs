@@ -22,6 +22,14 @@ pub enum BrokerError {
     /// No free port could be reserved.
     #[error("cannot reserve a loopback port for the embedded broker: {0}")]
     Port(std::io::Error),
+    /// The port is taken (or not ours to bind).
+    #[error("cannot listen on {addr}: {source} (choose another --port, or stop what holds it)")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why the bind failed.
+        source: std::io::Error,
+    },
     /// The broker did not accept connections in time.
     #[error("the embedded broker did not start listening on {0} within 5 s")]
     NotListening(SocketAddr),
@@ -38,6 +46,10 @@ impl EmbeddedBroker {
             port
         };
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        // rumqttd binds inside its own thread and only logs a failure there, while a
+        // connect test would succeed against whoever already holds the port: bind
+        // it here first, so a taken port is an error, not a broker that says it runs.
+        drop(TcpListener::bind(addr).map_err(|source| BrokerError::Bind { addr, source })?);
         let conn = rumqttd::ConnectionSettings {
             connection_timeout_ms: 5000,
             max_payload_size: 1 << 20,
