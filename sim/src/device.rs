@@ -120,7 +120,7 @@ impl SensorSim {
             lowpass,
             white_scale,
             noise: Vec::new(),
-            gravity: match (config.part.spec().measures, config.vertical) {
+            gravity: match (spec.measures, config.vertical) {
                 (Measures::Vibration, Vertical::X) => [1.0, 0.0, 0.0],
                 (Measures::Vibration, Vertical::Y) => [0.0, 1.0, 0.0],
                 (Measures::Vibration, Vertical::Z) => [0.0, 0.0, 1.0],

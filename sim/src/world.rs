@@ -47,6 +47,24 @@ struct MachineSim {
     renewed: Vec<Option<SimTime>>,
 }
 
+impl MachineSim {
+    /// The breakdown `t` belongs to: the one the machine is down in, or the next.
+    fn breakdown_at(&self, t: SimTime) -> Option<&Breakdown> {
+        self.breakdowns
+            .iter()
+            .find(|b| b.repaired.is_none_or(|r| t < r))
+    }
+
+    /// The degradation paths no repair has ended by `t`.
+    fn live_paths(&self, t: SimTime) -> impl Iterator<Item = &DegradationPath> {
+        self.paths
+            .iter()
+            .zip(&self.renewed)
+            .filter(move |(_, r)| r.is_none_or(|r| t < r))
+            .map(|(p, _)| p)
+    }
+}
+
 /// A failure: the machine trips at `failed` and stands until `repaired`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Breakdown {
@@ -601,10 +619,8 @@ impl World {
         let sim = &mut self.machines[m];
         let mut severity: Severities = [0.0; FaultMode::ALL.len()];
         // Sensors see the damage as it shows (smoothing dips), truth records the damage.
-        for (p, r) in sim.paths.iter().zip(&sim.renewed) {
-            if r.is_none_or(|r| t < r) {
-                severity[p.mode.index()] += p.expression_at(t);
-            }
+        for p in sim.live_paths(t) {
+            severity[p.mode.index()] += p.expression_at(t);
         }
         for f in self.faults.iter().filter(|f| f.machine == m && f.active(t)) {
             if let Target::Machine { mode, severity: s } = f.target {
@@ -620,10 +636,7 @@ impl World {
         let planned = spec.load.at(t);
         // A failed machine has tripped (or was stopped by its operators): it stands
         // still until repaired, and its sensors show a machine at rest.
-        let tripped = sim
-            .breakdowns
-            .iter()
-            .any(|b| b.failed <= t && b.repaired.is_none_or(|r| t < r));
+        let tripped = sim.breakdown_at(t).is_some_and(|b| b.failed <= t);
         // Healthy machines stop too (starvation, changeovers): a stopped machine
         // is no evidence of a failed one.
         let stopped = sim.stops.stopped_at(t);
@@ -739,12 +752,7 @@ impl World {
     fn truth(&self, m: usize, t: SimTime, state: &MachineState) -> TruthRecord {
         let sim = &self.machines[m];
         let mut modes: Vec<ModeTruth> = Vec::new();
-        for (p, _) in sim
-            .paths
-            .iter()
-            .zip(&sim.renewed)
-            .filter(|(p, r)| p.active(t) && r.is_none_or(|r| t < r))
-        {
+        for p in sim.live_paths(t).filter(|p| p.active(t)) {
             modes.push(ModeTruth {
                 mode: p.mode,
                 severity: p.severity_at(t),
@@ -776,12 +784,7 @@ impl World {
             }
         }
         modes.sort_by_key(|x| x.mode);
-        // The breakdown this instant belongs to: the one it is in, or the next.
-        let current = sim
-            .breakdowns
-            .iter()
-            .find(|b| b.repaired.is_none_or(|r| t < r));
-        let failure_at = current.map(|b| b.failed);
+        let failure_at = sim.breakdown_at(t).map(|b| b.failed);
         let repaired_at = sim
             .breakdowns
             .iter()
